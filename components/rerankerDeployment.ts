@@ -1,0 +1,137 @@
+// RerankerDeployment: API key → Vast instance running vLLM → readiness probe → endpoint outputs.
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
+import { VastInstance } from "./vast/instance.ts";
+import { validateOfferSelection } from "./vast/offerQuery.ts";
+import { parseEnvString } from "./vast/envString.ts";
+import { imageProblem } from "./vast/validate.ts";
+import { buildVllmLaunch, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
+import { ConfigError, type DeploymentConfig } from "./config.ts";
+
+export interface RerankerDeploymentArgs {
+  config: DeploymentConfig;
+  /** Vast API base URL override (else config vast:apiUrl / VAST_API_URL inside the provider). */
+  apiUrl?: pulumi.Input<string>;
+}
+
+/** A key placeholder lets the launch be built (and checked for leaks) without the secret. */
+const KEY_PLACEHOLDER = "__VLLM_API_KEY__";
+
+/** Splits the guide-style env string: VLLM_API_KEY (a user-chosen key) is taken out of the plain env. */
+export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: Record<string, string>; userKey?: string; runtype: string; onstart: string | null; args: string[] } {
+  const parsed = parseEnvString(cfg.env);
+  const userKey = parsed.VLLM_API_KEY || undefined;
+  delete parsed.VLLM_API_KEY;
+  const spec: VllmLaunchSpec = {
+    image: cfg.image ?? DEFAULT_VLLM_IMAGE,
+    model: cfg.model,
+    servedModelName: cfg.servedModelName,
+    maxModelLen: cfg.maxModelLen,
+    dtype: cfg.dtype,
+    extraArgs: cfg.extraArgs,
+    hardened: cfg.hardened,
+  };
+  const launch = buildVllmLaunch(spec, KEY_PLACEHOLDER, parsed);
+  if ([launch.onstart ?? "", ...launch.args].some((a) => a.includes(KEY_PLACEHOLDER))) throw new Error("internal: the API key would appear in the launch command");
+  const { VLLM_API_KEY: _k, ...env } = launch.env;
+  return { spec, env, userKey, runtype: launch.runtype, onstart: launch.onstart, args: launch.args };
+}
+
+export function validateDeployment(cfg: DeploymentConfig): string[] {
+  const problems = validateOfferSelection(cfg.selection).map((f) => `vast-reranker:${f.property} ${f.reason}`);
+  const image = cfg.image ?? DEFAULT_VLLM_IMAGE;
+  const imageIssue = imageProblem(image);
+  if (imageIssue) problems.push(`vast-reranker:image ${imageIssue}`);
+  try {
+    const plan = planLaunch(cfg);
+    problems.push(...validateVllmLaunchSpec(plan.spec).filter((f) => !(imageIssue && f.property === "image")).map((f) => `vast-reranker:${f.property} ${f.reason}`));
+  } catch (e) {
+    problems.push(`vast-reranker:env ${(e as Error).message}`);
+  }
+  if (!Number.isInteger(cfg.maxAttempts) || cfg.maxAttempts < 1 || cfg.maxAttempts > 20) problems.push(`vast-reranker:maxAttempts must be an integer from 1 to 20 (got ${cfg.maxAttempts})`);
+  if (!Number.isInteger(cfg.bootTimeoutSeconds) || cfg.bootTimeoutSeconds < 10) problems.push(`vast-reranker:bootTimeoutSeconds must be an integer >= 10 (got ${cfg.bootTimeoutSeconds})`);
+  return [...new Set(problems)];
+}
+
+export class RerankerDeployment extends pulumi.ComponentResource {
+  public readonly apiKey: pulumi.Output<string>;
+  public readonly instance: VastInstance;
+  public readonly readiness: command.local.Command;
+  public readonly endpoint: pulumi.Output<string>;
+  public readonly ip: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  public readonly rerankUrl: pulumi.Output<string>;
+  public readonly scoreUrl: pulumi.Output<string>;
+  public readonly cohereBaseUrl: pulumi.Output<string>;
+  public readonly model: pulumi.Output<string>;
+  public readonly instanceId: pulumi.Output<number>;
+  public readonly gpuName: pulumi.Output<string>;
+  public readonly pricePerHour: pulumi.Output<number>;
+  public readonly probeReport: pulumi.Output<string>;
+
+  constructor(name: string, args: RerankerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("vast-reranker:index:RerankerDeployment", name, {}, opts);
+    const cfg = args.config;
+    const problems = validateDeployment(cfg);
+    if (problems.length) throw new ConfigError(problems);
+    const plan = planLaunch(cfg);
+
+    this.apiKey = plan.userKey
+      ? pulumi.secret(plan.userKey)
+      : new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex;
+    const nonce = new random.RandomId(`${name}-nonce`, { byteLength: 4 }, { parent: this });
+
+    this.instance = new VastInstance(`${name}-instance`, {
+      apiUrl: args.apiUrl,
+      labelPrefix: cfg.labelPrefix,
+      stackName: pulumi.getStack(),
+      resourceName: name,
+      nonce: nonce.hex,
+      selection: cfg.selection,
+      image: plan.spec.image,
+      env: plan.env,
+      secretEnv: pulumi.secret({ VLLM_API_KEY: this.apiKey }),
+      runtype: plan.runtype,
+      onstart: plan.onstart,
+      args: plan.args,
+      maxAttempts: cfg.maxAttempts,
+      bootTimeoutSeconds: cfg.bootTimeoutSeconds,
+    }, { parent: this });
+
+    const base = pulumi.interpolate`http://${this.instance.publicIp}:${this.instance.port}`;
+    this.readiness = new command.local.Command(`${name}-readiness`, {
+      // Node 22 strips the types; the probe prints a JSON report and never the key.
+      create: "node components/readiness/probe.ts",
+      environment: {
+        RERANKER_ENDPOINT: base,
+        RERANKER_API_KEY: this.apiKey,
+        RERANKER_MODEL: cfg.servedModelName,
+        PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
+        ...(cfg.hardened ? {} : { PROBE_EXPECT_OPEN: "0" }),
+      },
+      triggers: [this.instance.instanceId],
+      logging: "stdoutAndStderr",
+    }, { parent: this, dependsOn: [this.instance], additionalSecretOutputs: ["stdout", "stderr"] });
+
+    // Everything below resolves only once the probe has passed.
+    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([this.readiness.stdout, v]).apply(([, x]) => x);
+    this.endpoint = ready(base);
+    this.ip = ready(this.instance.publicIp);
+    this.port = ready(this.instance.port);
+    this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
+    this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
+    this.cohereBaseUrl = this.endpoint;
+    this.model = ready(pulumi.output(cfg.servedModelName));
+    this.instanceId = ready(this.instance.instanceId);
+    this.gpuName = ready(this.instance.gpuName);
+    this.pricePerHour = ready(this.instance.pricePerHour);
+    // The probe never prints the key (tested), so its report need not stay secret.
+    this.probeReport = pulumi.unsecret(this.readiness.stdout);
+
+    this.registerOutputs({
+      endpoint: this.endpoint, rerankUrl: this.rerankUrl, scoreUrl: this.scoreUrl, apiKey: this.apiKey,
+      instanceId: this.instanceId, gpuName: this.gpuName, pricePerHour: this.pricePerHour,
+    });
+  }
+}

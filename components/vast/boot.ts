@@ -1,0 +1,176 @@
+// Rent-and-wait loop of the VastInstance provider: adoption by label, failover across offers,
+// fail-fast boot checks, and cleanup that never leaves an untracked paid instance.
+import type { Instance, Offer } from "./types.ts";
+import { buildOfferQuery } from "./offerQuery.ts";
+import { describeOffer, rankOffers } from "./offerRanking.ts";
+import { judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
+import * as vast from "./client.ts";
+import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
+
+export interface BootContext {
+  opts: vast.VastClientOptions;
+  inputs: VastInstanceInputs;
+  label: string;
+  log: (message: string) => void;
+  /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
+  resumeId?: number;
+  /** Test hook: poll cap, defaults to 10 s. */
+  pollCapMs?: number;
+}
+
+export interface BootResult {
+  instance: Instance;
+  offerId: number;
+}
+
+/** An error after which an instance may still exist and bill: Pulumi must keep tracking it. */
+export class TrackedInstanceError extends Error {
+  readonly trackedId: number;
+  constructor(message: string, trackedId: number) {
+    super(message);
+    this.name = "TrackedInstanceError";
+    this.trackedId = trackedId;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number };
+
+async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promise<WaitOutcome> {
+  const started = Date.now();
+  const deadline = started + ctx.inputs.bootTimeoutSeconds * 1000;
+  let lastPhase = "";
+  let sinceChange = 0;
+  let machineId: number | undefined;
+  for (;;) {
+    let inst: Instance | null;
+    try {
+      inst = await vast.showInstance(ctx.opts, id);
+    } catch (e) {
+      throw new TrackedInstanceError(`lost contact with the Vast API while instance ${id} was booting: ${(e as Error).message}`, id);
+    }
+    machineId = inst?.machine_id ?? machineId;
+    const verdict = judgeBoot(inst, ctx.inputs.containerPort, Date.now() - started);
+    const elapsed = secs(Date.now() - started);
+    if (verdict.kind === "ready") {
+      ctx.log(`${prefix} instance ${id} running at ${verdict.ip}:${verdict.port} after ${elapsed}`);
+      return { ok: true, instance: inst as Instance };
+    }
+    if (verdict.kind === "failed") return { ok: false, reason: `${verdict.reason} (after ${elapsed})`, machineId };
+    const phase = `${verdict.phase}${inst?.status_msg ? ` — ${inst.status_msg.trim()}` : ""}`;
+    if (phase !== lastPhase) {
+      ctx.log(`${prefix} instance ${id}: ${phase} (${elapsed})`);
+      lastPhase = phase;
+      sinceChange = 0;
+    }
+    if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
+    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs), Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** Destroys a failed instance and confirms it is gone; if that cannot be confirmed, state must keep it. */
+async function discard(ctx: BootContext, id: number, why: string): Promise<void> {
+  ctx.log(`destroying instance ${id}: ${why}`);
+  try {
+    await vast.destroyAndConfirm(ctx.opts, id);
+  } catch (e) {
+    throw new TrackedInstanceError(`instance ${id} failed (${why}) and its destroy could not be confirmed: ${(e as Error).message}`, id);
+  }
+}
+
+function priceTooHigh(ctx: BootContext, inst: Instance): boolean {
+  const cap = ctx.inputs.selection.maxPricePerHour;
+  return cap !== undefined && inst.dph_total > cap * 1.0001;
+}
+
+async function acceptOrDiscard(ctx: BootContext, inst: Instance, excluded: number[], prefix: string): Promise<boolean> {
+  if (!priceTooHigh(ctx, inst)) return true;
+  await discard(ctx, inst.id, `${prefix} live price $${inst.dph_total.toFixed(3)}/h is above maxPricePerHour $${ctx.inputs.selection.maxPricePerHour}/h`);
+  excluded.push(inst.machine_id);
+  return false;
+}
+
+/** Instances already carrying our label: left by an interrupted `pulumi up`. Keeps one, destroys the rest. */
+async function adopt(ctx: BootContext): Promise<Instance | undefined> {
+  const found = (await vast.findInstancesByLabel(ctx.opts, ctx.label)).filter((i) => i.cur_state !== "unloaded");
+  if (!found.length) return undefined;
+  found.sort((a, b) => b.id - a.id);
+  for (const extra of found.slice(1)) await discard(ctx, extra.id, "duplicate instance with the same label");
+  ctx.log(`adopting instance ${found[0].id} (label ${ctx.label}) left by an interrupted run`);
+  return found[0];
+}
+
+export async function bootInstance(ctx: BootContext): Promise<BootResult> {
+  const excluded: number[] = [];
+  const reasons: string[] = [];
+  const existingId = ctx.resumeId ?? (await adopt(ctx))?.id;
+  if (existingId !== undefined) {
+    const outcome = await waitForBoot(ctx, existingId, "[resume]");
+    if (outcome.ok && (await acceptOrDiscard(ctx, outcome.instance, excluded, "[resume]"))) return { instance: outcome.instance, offerId: 0 };
+    if (!outcome.ok) {
+      await discard(ctx, existingId, outcome.reason);
+      if (outcome.machineId !== undefined) excluded.push(outcome.machineId);
+      reasons.push(`instance ${existingId}: ${outcome.reason}`);
+    }
+  }
+
+  const maxAttempts = ctx.inputs.maxAttempts;
+  let candidates: Offer[] = [];
+  let searches = 0;
+  let offersGone = 0;
+  for (let attempt = 1; attempt <= maxAttempts; ) {
+    if (!candidates.length) {
+      if (searches >= 3) break;
+      searches++;
+      const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(ctx.inputs.selection, excluded));
+      candidates = rankOffers(offers, ctx.inputs.selection, excluded);
+      ctx.log(`search ${searches}: ${offers.length} offers, ${candidates.length} acceptable`);
+      if (!candidates.length) break;
+    }
+    const offer = candidates.shift() as Offer;
+    if (excluded.includes(offer.machine_id)) continue;
+    const prefix = `[attempt ${attempt}/${maxAttempts}]`;
+    ctx.log(`${prefix} renting ${describeOffer(offer)}`);
+    let rented: vast.RentOutcome;
+    try {
+      rented = await vast.rentOffer(ctx.opts, offer.id, createRequest(ctx.inputs, offer, ctx.label));
+    } catch (e) {
+      // The rent may or may not have happened: look for our label rather than renting again.
+      ctx.log(`${prefix} rent answer unclear (${(e as Error).message}); checking for an instance labelled ${ctx.label}`);
+      const found = await adopt(ctx);
+      if (!found) {
+        reasons.push(`offer ${offer.id}: ${(e as Error).message}`);
+        attempt++;
+        continue;
+      }
+      rented = { kind: "rented", instanceId: found.id };
+    }
+    if (rented.kind === "offer_gone") {
+      ctx.log(`${prefix} offer ${offer.id} was taken: trying the next one`);
+      if (++offersGone > 3 * maxAttempts) break;
+      continue;
+    }
+    if (rented.kind === "refused") throw new Error(`Vast refused to rent offer ${offer.id}: ${rented.message}`);
+    attempt++;
+    if (rented.kind === "refused_with_contract") {
+      await discard(ctx, rented.instanceId, rented.message);
+      reasons.push(`offer ${offer.id}: ${rented.message}`);
+      continue;
+    }
+    const id = rented.instanceId;
+    ctx.log(`${prefix} rented instance ${id} (label ${ctx.label}); waiting for it to run`);
+    const outcome = await waitForBoot(ctx, id, prefix);
+    if (outcome.ok) {
+      if (await acceptOrDiscard(ctx, outcome.instance, excluded, prefix)) return { instance: outcome.instance, offerId: offer.id };
+      reasons.push(`offer ${offer.id}: price above cap`);
+      continue;
+    }
+    reasons.push(`offer ${offer.id} (machine ${offer.machine_id}): ${outcome.reason}`);
+    await discard(ctx, id, outcome.reason);
+    excluded.push(outcome.machineId ?? offer.machine_id);
+  }
+  const why = reasons.length ? reasons.join("; ") : "no offer matched the selection (loosen filter, gpuRamGb, maxPricePerHour or minReliability)";
+  throw new Error(`no Vast instance became ready (${why}); every instance rented on the way was destroyed`);
+}

@@ -1,0 +1,55 @@
+// The VastInstance resource: a thin pulumi.dynamic.Resource over VastInstanceProvider.
+import * as pulumi from "@pulumi/pulumi";
+import { VastInstanceProvider } from "./instanceProvider.ts";
+import type { VastInstanceInputs } from "./instanceLogic.ts";
+import type { OfferSelection } from "./offerQuery.ts";
+
+// One provider object for every instance: Pulumi caches its serialized text per object.
+const provider = new VastInstanceProvider();
+
+export interface VastInstanceArgs {
+  apiUrl?: pulumi.Input<string>;
+  labelPrefix: pulumi.Input<string>;
+  stackName: pulumi.Input<string>;
+  resourceName: pulumi.Input<string>;
+  nonce: pulumi.Input<string>;
+  selection: pulumi.Input<OfferSelection>;
+  image: pulumi.Input<string>;
+  env: pulumi.Input<Record<string, string>>;
+  /** Pass as a secret Output; only its SHA-256 is kept in outputs. */
+  secretEnv: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  runtype: pulumi.Input<string>;
+  onstart: pulumi.Input<string | null>;
+  args: pulumi.Input<string[]>;
+  containerPort?: pulumi.Input<number>;
+  maxAttempts?: pulumi.Input<number>;
+  bootTimeoutSeconds?: pulumi.Input<number>;
+}
+
+export class VastInstance extends pulumi.dynamic.Resource {
+  declare public readonly instanceId: pulumi.Output<number>;
+  declare public readonly offerId: pulumi.Output<number>;
+  declare public readonly machineId: pulumi.Output<number>;
+  declare public readonly gpuName: pulumi.Output<string>;
+  declare public readonly numGpus: pulumi.Output<number>;
+  declare public readonly pricePerHour: pulumi.Output<number>;
+  declare public readonly publicIp: pulumi.Output<string>;
+  declare public readonly port: pulumi.Output<number>;
+  declare public readonly sshHost: pulumi.Output<string>;
+  declare public readonly sshPort: pulumi.Output<number>;
+  declare public readonly status: pulumi.Output<string>;
+  declare public readonly label: pulumi.Output<string>;
+
+  constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs: Record<keyof VastInstanceInputs | string, unknown> = {
+      containerPort: 8000,
+      maxAttempts: 3,
+      bootTimeoutSeconds: 900,
+      ...args,
+      label: undefined,
+      instanceId: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
+      pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined,
+    };
+    super(provider, name, inputs, opts, "vast", "Instance");
+  }
+}

@@ -1,0 +1,128 @@
+// Pure pieces of the VastInstance provider: inputs, label, diff, request body, outputs.
+import type { OfferSelection } from "./offerQuery.ts";
+import type { CreateInstanceRequest, Instance, Offer } from "./types.ts";
+import { hostPortOf } from "./bootVerdict.ts";
+
+export interface VastInstanceInputs {
+  /** Optional API base URL override; else config `vast:apiUrl`, env VAST_API_URL, then the real service. */
+  apiUrl?: string;
+  labelPrefix: string;
+  stackName: string;
+  resourceName: string;
+  /** Random, kept in state (a RandomId): makes the label unique and stable across interrupted runs. */
+  nonce: string;
+  selection: OfferSelection;
+  image: string;
+  env: Record<string, string>;
+  /** Env values that are secrets (e.g. VLLM_API_KEY); never echoed in outputs. */
+  secretEnv: Record<string, string>;
+  runtype: string;
+  onstart: string | null;
+  args: string[];
+  containerPort: number;
+  maxAttempts: number;
+  bootTimeoutSeconds: number;
+  /** Filled in by check(). */
+  label?: string;
+}
+
+export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv"> {
+  label: string;
+  secretEnvHash: string;
+  instanceId: number;
+  offerId: number;
+  machineId: number;
+  gpuName: string;
+  numGpus: number;
+  pricePerHour: number;
+  publicIp: string;
+  port: number;
+  sshHost: string;
+  sshPort: number;
+  status: string;
+}
+
+export const DEFAULT_API_URL = "https://console.vast.ai";
+
+/** Keys whose change means a different container, so a new instance. */
+export const REPLACE_KEYS = ["apiUrl", "nonce", "selection", "image", "env", "secretEnvHash", "runtype", "onstart", "args", "containerPort", "stackName", "resourceName"] as const;
+
+/** Stable JSON (sorted keys) so that diffs do not depend on key order. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+/** FNV-1a 32-bit: a short, dependency-free fingerprint (not a security hash). */
+export function fingerprint(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+function slug(s: string, max: number): string {
+  return s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, max) || "x";
+}
+
+/**
+ * `<prefix>.<stack>.<resource>.<nonce>.<spec>`: unique per stack, resource and container spec, so a
+ * replacement never adopts the instance it replaces, yet a retried `up` finds the one it rented.
+ * Vast accepts 256 chars on create; under ~64 is what other tools use, so parts are trimmed.
+ */
+export function instanceLabel(i: Pick<VastInstanceInputs, "labelPrefix" | "stackName" | "resourceName" | "nonce">, specHash: string): string {
+  return [slug(i.labelPrefix, 20), slug(i.stackName, 16), slug(i.resourceName, 12), slug(i.nonce, 8), specHash.slice(0, 8)].join(".");
+}
+
+export function specHash(i: VastInstanceInputs, secretEnvHash: string): string {
+  return fingerprint(stableJson({ selection: i.selection, image: i.image, env: i.env, secretEnvHash, runtype: i.runtype, onstart: i.onstart, args: i.args, containerPort: i.containerPort }));
+}
+
+/** Which REPLACE_KEYS differ between stored outputs and new inputs (both with secretEnvHash). */
+export function replacedKeys(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
+  return REPLACE_KEYS.filter((k) => stableJson(olds[k]) !== stableJson(news[k]));
+}
+
+export function createRequest(i: VastInstanceInputs, offer: Offer, label: string): CreateInstanceRequest {
+  const interruptible = i.selection.offerType === "interruptible";
+  return {
+    client_id: "me",
+    image: i.image,
+    env: { ...i.env, ...i.secretEnv },
+    price: interruptible ? (i.selection.bidPricePerHour ?? offer.min_bid) : null,
+    disk: i.selection.diskGb,
+    label,
+    onstart: i.onstart,
+    runtype: i.runtype,
+    args: i.args,
+    image_login: null,
+    // Fail fast instead of a stopped instance that keeps billing storage.
+    cancel_unavail: true,
+  };
+}
+
+export function outputsFrom(i: VastInstanceInputs, secretEnvHash: string, inst: Instance, offerId: number): VastInstanceOutputs {
+  const { secretEnv: _omit, ...rest } = i;
+  return {
+    ...rest,
+    label: inst.label ?? i.label ?? "",
+    secretEnvHash,
+    instanceId: inst.id,
+    offerId,
+    machineId: inst.machine_id,
+    gpuName: inst.gpu_name,
+    numGpus: inst.num_gpus,
+    pricePerHour: inst.dph_total,
+    publicIp: (inst.public_ipaddr ?? "").trim(),
+    port: hostPortOf(inst, i.containerPort) ?? 0,
+    sshHost: (inst.ssh_host ?? "").trim(),
+    sshPort: inst.ssh_port ?? 0,
+    status: inst.actual_status ?? "provisioning",
+  };
+}

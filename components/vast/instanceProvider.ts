@@ -1,0 +1,127 @@
+// Dynamic provider for one Vast.ai instance. Everything here is serialized into state, so it
+// captures no secret: the Vast key is read at run time in configure() (vast:apiKey) or from env.
+import type * as pulumi from "@pulumi/pulumi";
+import type { Instance } from "./types.ts";
+import { isGoneOrPreempted } from "./bootVerdict.ts";
+import * as vast from "./client.ts";
+import {
+  DEFAULT_API_URL, instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
+  type VastInstanceInputs, type VastInstanceOutputs,
+} from "./instanceLogic.ts";
+import { TrackedInstanceError, bootInstance } from "./boot.ts";
+import { validateInstanceInputs } from "./validate.ts";
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function sha256(s: string): string {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
+  return createHash("sha256").update(s).digest("hex");
+}
+
+function secretEnvHash(secretEnv: Record<string, string> | undefined): string {
+  return sha256(stableJson(secretEnv ?? {}));
+}
+
+/** Error that makes Pulumi record a created-but-not-ready instance instead of forgetting it. */
+function initError(message: string, id: number, properties: Record<string, unknown>): Error {
+  const e = new Error(message) as Error & { id: string; properties: Record<string, unknown>; reasons: string[] };
+  e.id = String(id);
+  e.properties = properties;
+  e.reasons = [message];
+  return e;
+}
+
+export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
+  private apiKey = "";
+  private apiUrl = "";
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.apiKey = req.config.get("vast:apiKey") ?? "";
+    this.apiUrl = req.config.get("vast:apiUrl") ?? "";
+  }
+
+  private client(inputs: { apiUrl?: string }): vast.VastClientOptions {
+    const apiKey = this.apiKey || process.env.VAST_API_KEY || "";
+    const apiUrl = inputs.apiUrl || this.apiUrl || process.env.VAST_API_URL || DEFAULT_API_URL;
+    if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
+    return { apiUrl, apiKey };
+  }
+
+  async check(_olds: VastInstanceInputs, news: VastInstanceInputs): Promise<pulumi.dynamic.CheckResult> {
+    const failures = validateInstanceInputs(news, UNKNOWN);
+    if (!this.apiKey && !process.env.VAST_API_KEY) {
+      failures.push({ property: "vast:apiKey", reason: "no Vast API key: run `pulumi config set --secret vast:apiKey <key>` (or export VAST_API_KEY) before `pulumi up`" });
+    }
+    if (failures.length) return { failures };
+    const hasUnknown = JSON.stringify(news).includes(UNKNOWN);
+    const label = hasUnknown ? UNKNOWN : instanceLabel(news, specHash(news, secretEnvHash(news.secretEnv)));
+    return { inputs: { ...news, label } };
+  }
+
+  async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
+    const next: Record<string, unknown> = { ...news, secretEnvHash: secretEnvHash(news.secretEnv) };
+    const replaces = replacedKeys(olds as unknown as Record<string, unknown>, next);
+    const inPlace = ["label", "labelPrefix", "maxAttempts", "bootTimeoutSeconds"].filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
+    // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first.
+    return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
+  }
+
+  async create(inputs: VastInstanceInputs): Promise<pulumi.dynamic.CreateResult> {
+    const opts = this.client(inputs);
+    const label = inputs.label ?? instanceLabel(inputs, specHash(inputs, secretEnvHash(inputs.secretEnv)));
+    const hash = secretEnvHash(inputs.secretEnv);
+    const { secretEnv: _s, ...persisted } = inputs;
+    try {
+      const { instance, offerId } = await bootInstance({ opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`) });
+      return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };
+    } catch (e) {
+      if (!(e instanceof TrackedInstanceError)) throw e;
+      // persisted carries __provider, which later read/delete calls need (pulumi.md §1.2).
+      throw initError(`${e.message}. Instance ${e.trackedId} is kept in state: \`pulumi up\` resumes it, \`pulumi destroy\` removes it`, e.trackedId, { ...persisted, label, secretEnvHash: hash, instanceId: e.trackedId, status: "initializing" });
+    }
+  }
+
+  async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const opts = this.client(props);
+    const inst = await vast.showInstance(opts, Number(id));
+    if (isGoneOrPreempted(inst)) {
+      console.log(`[vast] instance ${id} is gone or preempted: removing it from state so the next \`pulumi up\` rents a new one`);
+      if (inst) await vast.destroyAndConfirm(opts, Number(id)); // a paused bid instance still bills storage
+      return {};
+    }
+    return { id, props: this.refreshed(props, inst as Instance) };
+  }
+
+  private refreshed(props: VastInstanceOutputs, inst: Instance): VastInstanceOutputs {
+    const fresh = outputsFrom({ ...props, secretEnv: {} } as VastInstanceInputs, props.secretEnvHash, inst, props.offerId);
+    // Keep the last known endpoint while the host is briefly unreachable.
+    return { ...fresh, publicIp: fresh.publicIp || props.publicIp, port: fresh.port || props.port };
+  }
+
+  async update(id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.UpdateResult> {
+    const opts = this.client(news);
+    const hash = secretEnvHash(news.secretEnv);
+    const label = news.label ?? olds.label;
+    if (olds.status === "initializing" || !olds.port) {
+      // A previous `up` rented this instance but did not see it ready: resume waiting for it.
+      const { instance } = await bootInstance({ opts, inputs: news, label, log: (m) => console.log(`[vast ${label}] ${m}`), resumeId: Number(id) });
+      return { outs: outputsFrom({ ...news, label }, hash, instance, olds.offerId ?? 0) };
+    }
+    if (label !== olds.label) await vast.setInstanceLabel(opts, Number(id), label);
+    const inst = await vast.showInstance(opts, Number(id));
+    if (!inst) throw new Error(`instance ${id} no longer exists: run \`pulumi up --refresh\` to drop it from state and rent a new one`);
+    return { outs: { ...this.refreshed({ ...olds, ...withoutSecrets(news), label, secretEnvHash: hash } as VastInstanceOutputs, inst), label } };
+  }
+
+  async delete(id: string, props: VastInstanceOutputs): Promise<void> {
+    const opts = this.client(props);
+    console.log(`[vast] destroying instance ${id}`);
+    await vast.destroyAndConfirm(opts, Number(id));
+  }
+}
+
+function withoutSecrets(i: VastInstanceInputs): Omit<VastInstanceInputs, "secretEnv"> {
+  const { secretEnv: _s, ...rest } = i;
+  return rest;
+}
+
