@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { hostPortOf, isGoneOrPreempted, judgeBoot, nextPollDelayMs } from "../../components/vast/bootVerdict.ts";
+import type { Instance } from "../../components/vast/types.ts";
+
+function inst(over: Partial<Instance>): Instance {
+  return {
+    id: 7, actual_status: null, intended_status: "running", cur_state: "running", status_msg: null, label: "l",
+    is_bid: false, image_uuid: "vllm/vllm-openai:v0.33.0", extra_env: [], machine_id: 3, host_id: 1, num_gpus: 1,
+    gpu_name: "RTX 4090", gpu_ram: 24564, disk_space: 40, dph_total: 0.4, public_ipaddr: null, ssh_host: null,
+    ssh_port: null, ports: null, direct_port_start: -1, direct_port_end: -1, start_date: 1, ...over,
+  } as Instance;
+}
+const running = { actual_status: "running" as const, public_ipaddr: " 1.2.3.4 \n", ports: { "8000/tcp": [{ HostIp: "0.0.0.0", HostPort: "41234" }] } };
+
+describe("judgeBoot", () => {
+  it("is ready only when running with 8000/tcp mapped and an IP", () => {
+    expect(judgeBoot(inst(running), 8000, 1000)).toEqual({ kind: "ready", ip: "1.2.3.4", port: 41234 });
+    expect(judgeBoot(inst({ ...running, ports: {} }), 8000, 1000).kind).toBe("pending");
+    expect(judgeBoot(inst({ ...running, public_ipaddr: "" }), 8000, 1000).kind).toBe("pending");
+  });
+  it("treats a missing instance as pending during the grace period, then as failed", () => {
+    expect(judgeBoot(null, 8000, 5_000).kind).toBe("pending");
+    expect(judgeBoot(null, 8000, 61_000)).toMatchObject({ kind: "failed", reason: expect.stringContaining("disappeared") });
+  });
+  it.each(["exited", "unknown", "offline"] as const)("fails fast on %s and keeps status_msg", (s) => {
+    const v = judgeBoot(inst({ actual_status: s, status_msg: "pull access denied" }), 8000, 1);
+    expect(v).toEqual({ kind: "failed", reason: `instance is ${s}: pull access denied` });
+  });
+  it("fails fast on OCI errors while still 'created' and on Error messages", () => {
+    expect(judgeBoot(inst({ actual_status: "created", status_msg: "Error response from daemon: failed to create task: OCI runtime create failed: nvidia" }), 8000, 1).kind).toBe("failed");
+    expect(judgeBoot(inst({ actual_status: "loading", status_msg: "Error: image not found" }), 8000, 1).kind).toBe("failed");
+  });
+  it("reports the phase while loading", () => {
+    expect(judgeBoot(inst({ actual_status: "loading", status_msg: "pulling layers" }), 8000, 1)).toEqual({ kind: "pending", phase: "loading" });
+    expect(judgeBoot(inst({}), 8000, 1)).toEqual({ kind: "pending", phase: "provisioning" });
+  });
+  it("fails on an unexpectedly stopped instance", () => {
+    expect(judgeBoot(inst({ actual_status: "stopped" }), 8000, 1).kind).toBe("failed");
+  });
+});
+
+describe("helpers", () => {
+  it("reads the host port as a number from the string HostPort", () => {
+    expect(hostPortOf(inst(running), 8000)).toBe(41234);
+    expect(hostPortOf(inst(running), 22)).toBeUndefined();
+  });
+  it("backs off polls up to the cap", () => {
+    const delays = Array.from({ length: 12 }, (_, i) => nextPollDelayMs(i));
+    expect(delays[0]).toBe(1000);
+    expect(delays.every((d, i) => i === 0 || d >= delays[i - 1])).toBe(true);
+    expect(Math.max(...delays)).toBe(10_000);
+  });
+  it("spots gone and preempted instances", () => {
+    expect(isGoneOrPreempted(null)).toBe(true);
+    expect(isGoneOrPreempted(inst({ ...running }))).toBe(false);
+    expect(isGoneOrPreempted(inst({ is_bid: true, actual_status: "stopped" }))).toBe(true);
+    expect(isGoneOrPreempted(inst({ is_bid: false, actual_status: "offline" }))).toBe(false);
+  });
+});
