@@ -1,0 +1,110 @@
+// Load test for a deployed reranker: concurrent /v1/rerank requests, throughput and latency.
+// Usage: npm run loadtest -- --stack dev  |  --url http://ip:port (key in RERANKER_API_KEY)
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { Agent, request } from "undici";
+import { formatReport, makeWorkloads, progressBar, summarize, type Sample, type Workload } from "../components/loadtest/stats.ts";
+
+const { values } = parseArgs({
+  options: {
+    stack: { type: "string" },
+    url: { type: "string" },
+    model: { type: "string" },
+    requests: { type: "string", default: "200" },
+    concurrency: { type: "string", default: "8" },
+    docs: { type: "string", default: "20" },
+    words: { type: "string", default: "40" },
+    "compare-baseline": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+  },
+});
+
+function target(): { url: string; key: string; model: string } {
+  if (values.stack) {
+    const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as Record<string, string>;
+    return { url: out.endpoint, key: out.apiKey, model: values.model ?? out.model };
+  }
+  if (!values.url) throw new Error("give --stack <name> or --url http://ip:port (with RERANKER_API_KEY set)");
+  return { url: values.url, key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base" };
+}
+
+const int = (name: keyof typeof values, min: number): number => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got ${values[name]})`);
+  return n;
+};
+
+type Sender = (w: Workload) => Promise<number>;
+
+/** Runs `total` requests with `concurrency` workers; returns samples and wall time. */
+async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean): Promise<{ samples: Sample[]; seconds: number }> {
+  const samples: Sample[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const tick = setInterval(() => showProgress && process.stderr.write(`\r${progressBar(samples.length, work.length)}`), 200);
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < work.length) {
+      const w = work[next++];
+      const s = performance.now();
+      let status = 0;
+      try { status = await send(w); } catch { status = 0; }
+      samples.push({ ms: performance.now() - s, status, pairs: w.documents.length });
+    }
+  }));
+  clearInterval(tick);
+  if (showProgress) process.stderr.write(`\r${progressBar(samples.length, work.length)}\n`);
+  return { samples, seconds: (performance.now() - t0) / 1000 };
+}
+
+export async function main(): Promise<void> {
+  const t = target();
+  const concurrency = int("concurrency", 1);
+  const work = makeWorkloads(int("requests", 1), int("docs", 1), int("words", 1));
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${t.key}` };
+  const rerankUrl = `${t.url}/v1/rerank`;
+  // The tool's path: validates the answer (results length) like a real client would.
+  const tool: Sender = async (w) => {
+    const res = await request(rerankUrl, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
+    const body = (await res.body.json()) as { results?: unknown[] };
+    return res.statusCode === 200 && body.results?.length !== w.documents.length ? 598 : res.statusCode;
+  };
+  // A bare undici loop: same requests, nothing else.
+  const bare: Sender = async (w) => {
+    const res = await request(rerankUrl, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  const progress = process.stderr.isTTY && !values.json;
+  const result: Record<string, unknown> = { target: t.url, concurrency, docsPerRequest: work[0].documents.length };
+  let report;
+  if (!values["compare-baseline"]) {
+    const run = await drive(tool, work, concurrency, progress);
+    report = summarize(run.samples, run.seconds);
+  } else {
+    // Interleaved rounds after a warm-up, so neither side profits from going second.
+    await drive(bare, work.slice(0, concurrency * 4), concurrency, false);
+    const toolRuns: Array<{ samples: Sample[]; seconds: number }> = [];
+    const bareRuns: Array<{ samples: Sample[]; seconds: number }> = [];
+    for (let round = 0; round < 3; round++) {
+      toolRuns.push(await drive(tool, work, concurrency, false));
+      bareRuns.push(await drive(bare, work, concurrency, false));
+    }
+    const median = (runs: typeof toolRuns) => [...runs].sort((a, b) => a.seconds - b.seconds)[1];
+    const mt = median(toolRuns);
+    const mb = median(bareRuns);
+    report = summarize(mt.samples, mt.seconds);
+    result.baseline = summarize(mb.samples, mb.seconds);
+    result.overhead = mt.seconds / mb.seconds;
+  }
+  result.report = report;
+  await agent.close();
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(formatReport(report));
+    if (result.baseline) console.log(`${formatReport(result.baseline as typeof report, "bare undici")}\noverhead: ${(result.overhead as number).toFixed(3)}× the bare loop`);
+  }
+  if (report.ok < report.requests) process.exitCode = 1;
+}
+
+await main();
