@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import { VastInstance } from "./vast/instance.ts";
 import { validateOfferSelection } from "./vast/offerQuery.ts";
 import { parseEnvString } from "./vast/envString.ts";
-import { imageProblem } from "./vast/validate.ts";
+import { configMessage, imageProblem } from "./vast/validate.ts";
 import { buildVllmLaunch, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
 import { ConfigError, type DeploymentConfig } from "./config.ts";
 
@@ -39,13 +39,13 @@ export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: 
 }
 
 export function validateDeployment(cfg: DeploymentConfig): string[] {
-  const problems = validateOfferSelection(cfg.selection).map((f) => `vast-reranker:${f.property} ${f.reason}`);
+  const problems = validateOfferSelection(cfg.selection).map((f) => configMessage(f.property, f.reason));
   const image = cfg.image ?? DEFAULT_VLLM_IMAGE;
   const imageIssue = imageProblem(image);
   if (imageIssue) problems.push(`vast-reranker:image ${imageIssue}`);
   try {
     const plan = planLaunch(cfg);
-    problems.push(...validateVllmLaunchSpec(plan.spec).filter((f) => !(imageIssue && f.property === "image")).map((f) => `vast-reranker:${f.property} ${f.reason}`));
+    problems.push(...validateVllmLaunchSpec(plan.spec).filter((f) => !(imageIssue && f.property === "image")).map((f) => configMessage(f.property, f.reason)));
   } catch (e) {
     problems.push(`vast-reranker:env ${(e as Error).message}`);
   }
