@@ -2,10 +2,10 @@
 // The compressed text is generated once and committed (not computed at deploy time) so that a
 // different zlib build can never change the instance's launch args and force a replacement.
 // tests/vllm/launch.test.ts fails when guardSource.ts is out of date.
-const fs: typeof import("node:fs") = require("node:fs");
-const path: typeof import("node:path") = require("node:path");
-const zlib: typeof import("node:zlib") = require("node:zlib");
-const crypto: typeof import("node:crypto") = require("node:crypto");
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
 
 const dir = path.join(process.cwd(), "components", "vllm");
 const source = fs.readFileSync(path.join(dir, "guard.py"));

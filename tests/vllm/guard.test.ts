@@ -35,7 +35,7 @@ describe("guard.py under uvicorn + Starlette", () => {
   });
 
   it.each(GUARDED)("%s %s: 401 with a wrong key", async (method, p) => {
-    for (const h of [{ authorization: `Bearer ${WRONG}` }, { "x-api-key": WRONG }, { authorization: `Bearer ${KEY}x` }, { authorization: `Bearer ${KEY.slice(0, 32)}` }]) {
+    for (const h of [{ authorization: `Bearer ${WRONG}` }, { "x-api-key": WRONG }, { authorization: `Bearer ${KEY}x` }, { authorization: `Bearer ${KEY.slice(0, 32)}` }] as Record<string, string>[]) {
       const r = await get(method, p, h);
       expect(r.status, JSON.stringify(h)).toBe(401);
       expect(r.body).toBe(UNAUTHORIZED);
@@ -43,13 +43,13 @@ describe("guard.py under uvicorn + Starlette", () => {
   });
 
   it.each(GUARDED)("%s %s: 200 with the key (Bearer any case, x-api-key)", async (method, p) => {
-    for (const h of [{ authorization: `Bearer ${KEY}` }, { authorization: `bearer ${KEY}` }, { authorization: `BEARER  ${KEY} ` }, { "x-api-key": KEY }]) {
+    for (const h of [{ authorization: `Bearer ${KEY}` }, { authorization: `bearer ${KEY}` }, { authorization: `BEARER  ${KEY} ` }, { "x-api-key": KEY }] as Record<string, string>[]) {
       expect((await get(method, p, h)).status, JSON.stringify(h)).toBe(200);
     }
   });
 
   it("rejects other schemes and empty tokens", async () => {
-    for (const h of [{ authorization: `Basic ${KEY}` }, { authorization: KEY }, { authorization: "Bearer" }, { authorization: "Bearer " }, { "x-api-key": "" }]) {
+    for (const h of [{ authorization: `Basic ${KEY}` }, { authorization: KEY }, { authorization: "Bearer" }, { authorization: "Bearer " }, { "x-api-key": "" }] as Record<string, string>[]) {
       expect((await get("POST", "/rerank", h)).status, JSON.stringify(h)).toBe(401);
     }
   });
@@ -92,7 +92,7 @@ describe("guard.py under uvicorn + Starlette", () => {
 
 describe("guard.py fails closed", () => {
   it("refuses to start when VLLM_API_KEY is missing or blank", async () => {
-    for (const env of [{}, { VLLM_API_KEY: "   " }]) {
+    for (const env of [{}, { VLLM_API_KEY: "   " }] as Record<string, string>[]) {
       await expect(servePython([HARNESS, GUARD_PY], env)).rejects.toThrow(/refusing to serve without a key/);
     }
   });
