@@ -14,7 +14,8 @@ export interface BootContext {
   log: (message: string) => void;
   /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
   resumeId?: number;
-  /** Test hook: poll cap, defaults to 10 s. */
+  /** Status poll schedule: first delay and cap (defaults 1 s and 10 s; env VAST_POLL_FIRST_MS / VAST_POLL_CAP_MS). */
+  pollFirstMs?: number;
   pollCapMs?: number;
 }
 
@@ -31,6 +32,12 @@ export class TrackedInstanceError extends Error {
     this.name = "TrackedInstanceError";
     this.trackedId = trackedId;
   }
+}
+
+/** Poll tuning from the environment of the provider process (tests and the emulator use short ones). */
+function envMs(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -66,7 +73,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promis
       sinceChange = 0;
     }
     if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
-    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs), Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", 10_000), ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", 1_000)), Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -74,7 +81,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promis
 async function discard(ctx: BootContext, id: number, why: string): Promise<void> {
   ctx.log(`destroying instance ${id}: ${why}`);
   try {
-    await vast.destroyAndConfirm(ctx.opts, id);
+    await vast.destroyAndConfirm(ctx.opts, id, 120_000, envMs("VAST_POLL_FIRST_MS", 1_000));
   } catch (e) {
     throw new TrackedInstanceError(`instance ${id} failed (${why}) and its destroy could not be confirmed: ${(e as Error).message}`, id);
   }

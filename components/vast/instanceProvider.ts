@@ -44,7 +44,8 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
     const apiKey = this.apiKey || process.env.VAST_API_KEY || "";
     const apiUrl = inputs.apiUrl || this.apiUrl || process.env.VAST_API_URL || DEFAULT_API_URL;
     if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
-    return { apiUrl, apiKey };
+    const backoff = Number(process.env.VAST_BACKOFF_MS);
+    return { apiUrl, apiKey, backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined };
   }
 
   async check(_olds: VastInstanceInputs, news: VastInstanceInputs): Promise<pulumi.dynamic.CheckResult> {
@@ -116,8 +117,13 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
     const opts = this.client(props);
     console.log(`[vast] destroying instance ${id}`);
-    await vast.destroyAndConfirm(opts, Number(id));
+    await vast.destroyAndConfirm(opts, Number(id), 120_000, confirmPollMs());
   }
+}
+
+function confirmPollMs(): number {
+  const n = Number(process.env.VAST_POLL_FIRST_MS);
+  return Number.isFinite(n) && n > 0 ? n : 1_000;
 }
 
 function withoutSecrets(i: VastInstanceInputs): Omit<VastInstanceInputs, "secretEnv"> {

@@ -189,7 +189,8 @@ export type FaultKind =
   | "model_load_fail" // the vLLM stand-in never becomes healthy
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
-  | "http_5xx"; // the next `count` matching calls answer 502/503
+  | "http_5xx" // the next `count` matching calls answer 502/503
+  | "price_change"; // the rented instance bills `factor` x the searched price (prices move between search and rent)
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -203,4 +204,6 @@ export interface FaultSpec {
   route?: string;
   status?: number;
   delayMs?: number;
+  /** For price_change: multiplier of the instance's dph_total. */
+  factor?: number;
 }

@@ -1,0 +1,121 @@
+// VastInstanceProvider against the emulator: create, read, update, delete, adoption, validation.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../../emulator/types.ts";
+import type { VastInstanceInputs, VastInstanceOutputs } from "../../components/vast/instanceLogic.ts";
+import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
+
+let emu: RunningEmulator;
+beforeAll(async () => { emu = await fastEmulator(); });
+afterAll(async () => { await emu?.stop(); });
+beforeEach(async () => { await emu.reset(); emu.replaceMarket(smallMarket()); });
+
+describe("create / read / update / delete", () => {
+  it("rents the cheapest acceptable offer and reports the endpoint", async () => {
+    const p = await configuredProvider(emu);
+    const i = inputs();
+    const { id, outs } = await checkedCreate(p, i);
+    const o = outs as VastInstanceOutputs;
+    expect(o.offerId).toBe(9000);
+    expect(o.machineId).toBe(700);
+    expect(o.instanceId).toBe(Number(id));
+    expect(o.status).toBe("running");
+    expect(o.publicIp).toMatch(/^127\./);
+    expect(o.port).toBeGreaterThan(0);
+    expect(o.pricePerHour).toBeLessThanOrEqual(1);
+    expect(o.label).toMatch(/^vast-reranker\.test\./);
+    expect(JSON.stringify(o)).not.toContain("k".repeat(64)); // only a hash of the secret env
+    expect(o.secretEnvHash).toMatch(/^[0-9a-f]{64}$/);
+    const [rec] = live(emu);
+    expect(rec.label).toBe(o.label);
+    expect(rec.extra_env).toContainEqual(["VLLM_API_KEY", "k".repeat(64)]);
+    expect(rec.image_uuid).toBe(i.image);
+    expect(rents(emu)).toBe(1);
+
+    const read = await p.read(id, o);
+    expect(read.id).toBe(id);
+    expect((read.props as VastInstanceOutputs).port).toBe(o.port);
+
+    await p.delete(id, o);
+    expect(live(emu)).toHaveLength(0);
+    await p.delete(id, o); // already gone: still success
+  });
+
+  it("diffs: container changes replace, metadata updates in place", async () => {
+    const p = await configuredProvider(emu);
+    const i = inputs();
+    const { id, outs } = await checkedCreate(p, i);
+    const olds = outs as VastInstanceOutputs;
+    const same = await p.diff(id, olds, { ...i, label: olds.label });
+    expect(same.changes).toBe(false);
+    for (const change of [{ image: "vllm/vllm-openai:v0.31.0" }, { args: ["--model", "x"] }, { secretEnv: { VLLM_API_KEY: "other" } }, { selection: { ...i.selection, diskGb: 50 } }]) {
+      const d = await p.diff(id, olds, { ...i, ...change, label: olds.label } as VastInstanceInputs);
+      expect(d.changes).toBe(true);
+      expect(d.replaces?.length).toBeGreaterThan(0);
+    }
+    const checked = (await p.check(i, { ...i, labelPrefix: "team-a" })).inputs as VastInstanceInputs;
+    const d = await p.diff(id, olds, checked);
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    const up = await p.update(id, olds, checked);
+    const outs2 = up.outs as VastInstanceOutputs;
+    expect(outs2.label).toMatch(/^team-a\./);
+    expect(outs2.instanceId).toBe(olds.instanceId); // outputs stay complete after update
+    expect(outs2.port).toBe(olds.port);
+    expect(live(emu)[0].label).toBe(outs2.label);
+  });
+
+  it("refresh drops a vanished instance from state", async () => {
+    const p = await configuredProvider(emu);
+    const { id, outs } = await checkedCreate(p, inputs());
+    emu.injectFault({ kind: "vanish", instanceId: Number(id) });
+    await new Promise((r) => setTimeout(r, 100));
+    const read = await p.read(id, outs as VastInstanceOutputs);
+    expect(read.id).toBeUndefined();
+  });
+
+  it("adopts an instance already carrying its label instead of renting a second one", async () => {
+    const p = await configuredProvider(emu);
+    const i = inputs();
+    const first = await checkedCreate(p, i);
+    // Same inputs again, as after a `pulumi up` killed before state was saved.
+    const second = await checkedCreate(p, i);
+    expect(second.id).toBe(first.id);
+    expect(rents(emu)).toBe(1);
+    expect(live(emu)).toHaveLength(1);
+  });
+});
+
+describe("validation before any paid call", () => {
+  it.each<[string, Partial<VastInstanceInputs>, RegExp]>([
+    ["malformed filter", { selection: { filter: "gpu_ram >> 16", diskGb: 40 } }, /filter/],
+    ["disk below 8", { selection: { diskGb: 4 } }, /diskGb must be at least 8/],
+    ["zero price cap", { selection: { diskGb: 40, maxPricePerHour: 0 } }, /maxPricePerHour must be > 0/],
+    ["empty image", { image: "" }, /image is empty/],
+    [":latest image", { image: "vllm/vllm-openai:latest" }, /:latest/],
+    ["unknown offer type", { selection: { diskGb: 40, offerType: "spot" as never } }, /offerType must be/],
+    ["bad API URL", { apiUrl: "console.vast.ai" }, /not an http\(s\) URL/],
+  ])("%s", async (_name, over, message) => {
+    const p = await configuredProvider(emu);
+    const res = await p.check({} as VastInstanceInputs, inputs(over));
+    expect(res.failures?.map((f) => f.reason).join("\n")).toMatch(message);
+    expect(rents(emu)).toBe(0);
+  });
+
+  it("reports a missing Vast key by its config name", async () => {
+    const saved = process.env.VAST_API_KEY;
+    delete process.env.VAST_API_KEY;
+    try {
+      const p = await configuredProvider(emu, "");
+      const res = await p.check({} as VastInstanceInputs, inputs());
+      expect(res.failures?.[0]).toMatchObject({ property: "vast:apiKey" });
+      expect(res.failures?.[0].reason).toContain("pulumi config set --secret vast:apiKey");
+    } finally {
+      if (saved !== undefined) process.env.VAST_API_KEY = saved;
+    }
+  });
+
+  it("a wrong Vast key fails the create with the API's message and rents nothing", async () => {
+    const p = await configuredProvider(emu, "not-a-valid-key");
+    await expect(checkedCreate(p, inputs())).rejects.toThrow(/401|Invalid user key/);
+    expect(live(emu)).toHaveLength(0);
+  });
+});
