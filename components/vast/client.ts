@@ -45,6 +45,15 @@ interface RawResponse {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * undici, loaded at call time: works in the provider host (CommonJS, where `require` exists) and
+ * in ESM callers such as tests and the reaper (no `require`), and keeps it out of the closure.
+ */
+function loadUndici(): typeof import("undici") {
+  const req = typeof require === "function" ? require : process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`);
+  return req("undici") as typeof import("undici");
+}
+
 function redact(text: string, secret: string): string {
   return secret ? text.split(secret).join("***") : text;
 }
@@ -66,7 +75,7 @@ async function send(
   body?: unknown,
   query?: Record<string, string>,
 ): Promise<RawResponse> {
-  const { request } = require("undici") as typeof import("undici");
+  const { request } = loadUndici();
   const url = new URL(path, opts.apiUrl.endsWith("/") ? opts.apiUrl : opts.apiUrl + "/");
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
   const res = await request(url, {

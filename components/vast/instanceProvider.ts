@@ -14,7 +14,7 @@ import { validateInstanceInputs } from "./validate.ts";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function sha256(s: string): string {
-  const { createHash } = require("node:crypto") as typeof import("node:crypto");
+  const { createHash } = process.getBuiltinModule("node:crypto");
   return createHash("sha256").update(s).digest("hex");
 }
 
