@@ -10,6 +10,7 @@ must not be repeated). Emulator-only environment (all optional):
   VAST_EMULATOR_MODEL_LOAD_FAIL   "1": log a load error and exit 1 without ever listening
   VLLM_STANDIN_GUARDED_PREFIXES   "v1-only" (vLLM <= 0.20) or a comma list; default /v1,/v2,/inference,/cohere
   VLLM_STANDIN_VERSION            what /version reports (default 0.29.0)
+  VAST_EMULATOR_PID               the emulator's pid: if it dies, this instance's process group is killed
 """
 
 import argparse
@@ -17,7 +18,9 @@ import importlib
 import inspect
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -108,8 +111,32 @@ def bind_port(container_port: int) -> int:
     return 0  # not published by the instance: listen somewhere nobody can find it
 
 
+def watch_emulator() -> None:
+    """If the emulator dies without cleaning up (SIGKILL), take this instance's process group down."""
+    try:
+        emu = int(os.environ.get("VAST_EMULATOR_PID", ""))
+        shared = os.getpgid(emu) == os.getpgrp()
+    except (ValueError, OSError):
+        return
+
+    def loop() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(emu, 0)
+            except ProcessLookupError:
+                if shared:
+                    os._exit(0)
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(asctime)s [%(name)s] %(message)s", datefmt="%m-%d %H:%M:%S", stream=sys.stdout)
+    watch_emulator()
     args = parser().parse_args(normalize(argv))
     if args.model_tag == "serve":
         parser().error("unrecognized arguments: serve")

@@ -1,0 +1,290 @@
+// Instance records and their lifecycle: null -> created -> loading -> running, with injected faults.
+import { join } from "node:path";
+import type { ActualStatus, FaultKind, FaultSpec, Offer, PortBinding } from "../components/vast/types.ts";
+import { priced } from "./market.ts";
+import { appendLog, freePort, kill, launch, launchArgv, STANDIN_BIN, type Proc } from "./runtime.ts";
+import type { Settings } from "./types.ts";
+import { publishedPorts, type CreateRequest } from "./validate.ts";
+
+export const OCI_CREATE_FAILED =
+  "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
+  "runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: " +
+  "exit status 1, stdout: , stderr: nvidia-container-cli: initialization error: nvml error: driver/library version mismatch: unknown";
+export const OCI_EXEC_FAILED =
+  "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
+  "runc create failed: unable to start container process: exec: \"vllm\": executable file not found in $PATH: unknown";
+
+export interface Rec {
+  id: number;
+  offer: Offer; // priced at rent time
+  req: CreateRequest;
+  createdAt: number;
+  actual: ActualStatus;
+  intended: string;
+  cur: string;
+  next: string;
+  statusMsg: string | null;
+  label: string | null;
+  isBid: boolean;
+  runningSince: number | null;
+  ports: Record<string, PortBinding[]> | null;
+  hostPorts: Record<string, number>;
+  sshPort: number | null;
+  faults: Map<FaultKind, FaultSpec>;
+  destroyed: boolean;
+  destroyedAt: number | null;
+  vanished: boolean;
+  timers: Set<NodeJS.Timeout>;
+  proc: Proc | null;
+  dir: string;
+  logFile: string;
+  jupyterToken: string;
+}
+
+export interface RuntimeConfig {
+  python: string;
+  workDir: string;
+}
+
+export class Instances {
+  readonly recs = new Map<number, Rec>();
+  private nextId = 24_310_001;
+  private settings: Settings;
+  private rt: RuntimeConfig;
+  private onFree: (offerId: number) => void;
+  private closed = false; // set by shutdown(): nothing may start afterwards
+
+  constructor(settings: Settings, rt: RuntimeConfig, onFree: (offerId: number) => void) {
+    this.settings = settings;
+    this.rt = rt;
+    this.onFree = onFree;
+  }
+
+  nextInstanceId(): number {
+    return this.nextId;
+  }
+
+  create(offer: Offer, req: CreateRequest, faults: FaultSpec[], lowBid: boolean): Rec {
+    const id = this.nextId++;
+    const dir = join(this.rt.workDir, `instance-${id}`);
+    const rec: Rec = {
+      id, req, createdAt: Date.now(), actual: null, statusMsg: null, label: req.label,
+      offer: { ...priced(offer, req.price !== null, req.disk), ...(req.price !== null ? { dph_total: round(req.price + diskHour(offer, req.disk)) } : {}) },
+      intended: req.targetState, cur: req.targetState, next: req.targetState,
+      isBid: req.price !== null, runningSince: null, ports: null, hostPorts: {}, sshPort: null,
+      faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, vanished: false,
+      timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
+      jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
+    };
+    if (lowBid) {
+      // Vast creates an outbid spot instance stopped (vast-api.md §3.2).
+      Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
+    }
+    this.recs.set(id, rec);
+    this.after(rec, this.settings.pendingMs, () => this.toCreated(rec));
+    return rec;
+  }
+
+  private after(rec: Rec, ms: number, fn: () => void | Promise<void>): void {
+    const t = setTimeout(() => {
+      rec.timers.delete(t);
+      if (!rec.destroyed && !this.closed && this.recs.get(rec.id) === rec) void fn();
+    }, Math.max(0, ms));
+    rec.timers.add(t);
+  }
+
+  private clearTimers(rec: Rec): void {
+    rec.timers.forEach((t) => clearTimeout(t));
+    rec.timers.clear();
+  }
+
+  private toCreated(rec: Rec): void {
+    rec.actual = "created";
+    rec.sshPort = 20_000 + (rec.id % 40_000);
+    if (rec.faults.has("boot_oci_created")) {
+      rec.statusMsg = OCI_CREATE_FAILED; // dstack's fatal pattern: created + ": OCI runtime create failed:"
+      return;
+    }
+    rec.statusMsg = "Creating container";
+    if (rec.intended === "stopped") return this.after(rec, this.settings.createdMs, () => this.toStopped(rec));
+    this.after(rec, this.settings.createdMs, () => this.toLoading(rec));
+  }
+
+  private toLoading(rec: Rec): void {
+    rec.actual = "loading";
+    rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
+    if (rec.faults.has("stuck_loading")) return;
+    if (rec.faults.has("boot_exited")) {
+      return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
+    }
+    this.after(rec, this.settings.loadingMs, () => this.toRunning(rec));
+  }
+
+  private async toRunning(rec: Rec): Promise<void> {
+    const direct = (rec.offer.direct_port_count ?? 0) > 0;
+    const wanted = direct ? publishedPorts(rec.req.env) : [];
+    const tokens = rec.req.runtype.split(/\s+/);
+    const hostPorts: Record<string, number> = {};
+    for (const p of wanted) hostPorts[p.key] = p.proto === "tcp" ? await freePort() : 30_000 + (rec.id % 20_000);
+    if (direct && tokens.some((t) => t.endsWith("_direc") || t.endsWith("_direct"))) hostPorts["22/tcp"] = rec.sshPort ?? 22;
+    if (direct && tokens.some((t) => t.startsWith("jupyter_direc"))) hostPorts["8080/tcp"] = (rec.sshPort ?? 22) + 1;
+    // Changed while we were allocating (destroyed, stopped, emulator shut down or reset)?
+    if (rec.destroyed || rec.actual !== "loading" || this.closed || this.recs.get(rec.id) !== rec) return;
+    rec.hostPorts = hostPorts;
+    rec.ports = Object.fromEntries(Object.entries(hostPorts).map(([k, v]) => [k, [{ HostIp: "0.0.0.0", HostPort: String(v) }]]));
+    rec.actual = "running";
+    rec.runningSince = Date.now();
+    rec.statusMsg = `success, running ${rec.req.image.replace(/:/g, "_")}/${tokens[0]}`;
+    this.start(rec);
+    const off = rec.faults.get("offline_after_running");
+    if (off) this.after(rec, off.delayMs ?? 0, () => this.toOffline(rec));
+    const van = rec.faults.get("vanish");
+    if (van) this.after(rec, van.delayMs ?? 0, () => this.vanish(rec));
+  }
+
+  private start(rec: Rec): void {
+    const argv = launchArgv(rec.req);
+    if (!argv) return;
+    const portMap = Object.entries(rec.hostPorts)
+      .filter(([k]) => k.endsWith("/tcp"))
+      .map(([k, v]) => `${k.split("/")[0]}=${v}`)
+      .join(",");
+    const own: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rec.req.env)) if (!k.startsWith("-")) own[k] = v;
+    const vastPorts = Object.fromEntries(Object.entries(rec.hostPorts).map(([k, v]) => [`VAST_${k.endsWith("/udp") ? "UDP" : "TCP"}_PORT_${k.split("/")[0]}`, String(v)]));
+    const env: Record<string, string> = {
+      ...own,
+      ...vastPorts,
+      PATH: `${STANDIN_BIN}:${own.PATH ?? process.env.PATH ?? "/usr/bin:/bin"}`,
+      HOME: rec.dir,
+      TMPDIR: rec.dir,
+      PUBLIC_IPADDR: "127.0.0.1",
+      CONTAINER_ID: `C.${rec.id}`,
+      VAST_CONTAINERLABEL: `C.${rec.id}`,
+      VAST_EMULATOR_PYTHON: this.rt.python,
+      VAST_EMULATOR_PORT_MAP: portMap,
+      VAST_EMULATOR_PID: String(process.pid),
+      VAST_EMULATOR_MODEL_LOAD_MS: String(this.settings.modelLoadMs),
+      VAST_EMULATOR_MODEL_LOAD_FAIL: rec.faults.has("model_load_fail") ? "1" : "0",
+    };
+    const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
+    rec.proc = proc;
+    void proc.exited.then((code) => {
+      if (proc.spawnError) appendLog(rec.logFile, `[emulator] could not exec ${argv[0]}: ${proc.spawnError}`);
+      else appendLog(rec.logFile, `[emulator] process exited with code ${code}`);
+      if (rec.proc !== proc || proc.killing || rec.destroyed || rec.actual !== "running") return;
+      // The container's main process ended, so the container did (inferred; see README).
+      rec.proc = null;
+      const msg = proc.spawnError
+        ? `${OCI_EXEC_FAILED.split("exec:")[0]}exec: "${argv[0]}": ${proc.spawnError}: unknown`
+        : `container exited with code ${code ?? "signal"}`;
+      this.toExited(rec, msg);
+    });
+  }
+
+  private async stopProc(rec: Rec): Promise<void> {
+    const p = rec.proc;
+    rec.proc = null;
+    if (p) await kill(p);
+  }
+
+  private toExited(rec: Rec, msg: string): void {
+    rec.actual = "exited";
+    rec.statusMsg = msg;
+    rec.ports = null;
+  }
+
+  private toStopped(rec: Rec): void {
+    rec.actual = "stopped";
+    rec.statusMsg = "Container stopped";
+    rec.ports = null;
+    rec.runningSince = null;
+  }
+
+  private toOffline(rec: Rec): void {
+    rec.actual = "offline"; // host disconnected: its servers are unreachable
+    void this.stopProc(rec);
+  }
+
+  /** Gone as if destroyed out of band: GET says null, DELETE says no_such_instance. */
+  vanish(rec: Rec): void {
+    this.clearTimers(rec);
+    rec.vanished = true;
+    rec.destroyed = true;
+    rec.destroyedAt = Date.now();
+    void this.stopProc(rec);
+  }
+
+  /** Apply a fault to an existing instance (as far as its phase still allows). */
+  applyFault(rec: Rec, f: FaultSpec): void {
+    rec.faults.set(f.kind, f);
+    if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
+    if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
+    if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
+    if (f.kind === "boot_exited" && rec.actual === "running") {
+      void this.stopProc(rec);
+      this.toExited(rec, OCI_EXEC_FAILED);
+    }
+  }
+
+  setState(rec: Rec, state: "running" | "stopped"): void {
+    if (state === "stopped") {
+      this.clearTimers(rec);
+      Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
+      void this.stopProc(rec);
+      if (rec.actual !== null) this.toStopped(rec);
+      return;
+    }
+    Object.assign(rec, { intended: "running", cur: "running", next: "running" });
+    if (rec.actual === "stopped" || rec.actual === "exited" || rec.actual === "offline") {
+      this.clearTimers(rec);
+      this.after(rec, this.settings.createdMs, () => this.toLoading(rec));
+    }
+  }
+
+  async destroy(rec: Rec): Promise<void> {
+    this.clearTimers(rec);
+    rec.destroyed = true;
+    rec.destroyedAt = Date.now();
+    Object.assign(rec, { intended: "stopped", cur: "unloaded", next: "unloaded", ports: null });
+    this.onFree(rec.offer.id);
+    await this.stopProc(rec);
+  }
+
+  /** The record a GET shows, honouring read-after-create lag and delete lingering. */
+  visible(id: number, now = Date.now()): Rec | null {
+    const rec = this.recs.get(id);
+    if (!rec || rec.vanished) return null;
+    if (now - rec.createdAt < this.settings.readLagMs) return null;
+    if (rec.destroyed) {
+      return rec.destroyedAt !== null && now - rec.destroyedAt < this.settings.lingerDeletedMs ? rec : null;
+    }
+    return rec;
+  }
+
+  live(): Rec[] {
+    return [...this.recs.values()].filter((r) => !r.destroyed);
+  }
+
+  /** Kill everything; resolves when no instance process is left. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    const all = [...this.recs.values()];
+    all.forEach((r) => this.clearTimers(r));
+    await Promise.all(all.map((r) => this.stopProc(r)));
+  }
+
+  /** Forget every record and accept new ones again (after shutdown(), for reset). */
+  clear(): void {
+    this.recs.clear();
+    this.closed = false;
+  }
+}
+
+function diskHour(o: Offer, disk: number): number {
+  return ((o.storage_cost ?? 0) * disk) / (30 * 24);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,120 @@
+// The instance runtime: runs a vLLM-image instance's launch for real, as the container would,
+// with the `vllm` on PATH being the stand-in shim (standin/bin/vllm).
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CreateRequest } from "./validate.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const STANDIN_BIN = join(HERE, "standin", "bin");
+export const REPO_ROOT = join(HERE, "..");
+
+export function defaultPython(): string {
+  return process.env.VAST_EMULATOR_PYTHON || join(REPO_ROOT, ".cache", "venv", "bin", "python");
+}
+
+/** Images whose ENTRYPOINT is `vllm serve` (vllm-api.md §10). */
+export function isVllmImage(image: string): boolean {
+  return /(^|\/)vllm\/vllm-openai([:@]|$)/.test(image.trim());
+}
+
+/** The argv the container would run, or null when the emulator starts nothing (ssh/jupyter, other images). */
+export function launchArgv(req: CreateRequest): string[] | null {
+  if (!isVllmImage(req.image)) return null;
+  if (!req.runtype.split(/\s+/).includes("args")) return null; // ssh/jupyter replace the entrypoint
+  // The CLI's --entrypoint quirk: in args mode `onstart` is the entrypoint override.
+  if (req.onstart && req.onstart.trim()) return [req.onstart.trim(), ...req.args];
+  return ["vllm", "serve", ...req.args];
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Proc {
+  pid: number;
+  child: ChildProcess;
+  /** Resolves with the exit code (null if killed by a signal) once the leader has exited. */
+  exited: Promise<number | null>;
+  /** Set when the emulator itself stops the process (stop/destroy/offline). */
+  killing: boolean;
+  spawnError: string | null;
+}
+
+export interface LaunchSpec {
+  argv: string[];
+  dir: string;
+  logFile: string;
+  env: Record<string, string>;
+}
+
+export function launch(spec: LaunchSpec): Proc {
+  mkdirSync(spec.dir, { recursive: true });
+  const fd = openSync(spec.logFile, "a");
+  writeSync(fd, `[emulator] exec ${JSON.stringify(spec.argv)}\n`);
+  const child = spawn(spec.argv[0], spec.argv.slice(1), {
+    cwd: spec.dir,
+    env: spec.env, // PATH inside decides what `vllm` is (the shim)
+    detached: true, // own process group, so the whole tree can be signalled
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  const proc: Proc = { pid: child.pid ?? -1, child, exited: Promise.resolve(null), killing: false, spawnError: null };
+  proc.exited = new Promise((resolve) => {
+    child.once("error", (err) => {
+      proc.spawnError = err.message;
+      resolve(127);
+    });
+    child.once("exit", (code) => resolve(code));
+  });
+  return proc;
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals | 0): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(-pid, sig);
+    return true;
+  } catch {
+    return false; // ESRCH: nobody left in the group
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM the process group, SIGKILL after graceMs, and wait until no member is left. */
+export async function kill(proc: Proc, graceMs = 3000): Promise<void> {
+  proc.killing = true;
+  if (proc.pid <= 0) return;
+  signalGroup(proc.pid, "SIGTERM");
+  const done = await Promise.race([proc.exited.then(() => true), sleep(graceMs).then(() => false)]);
+  if (!done) {
+    signalGroup(proc.pid, "SIGKILL");
+    await proc.exited;
+  }
+  // The leader is gone; sweep anything it left in its group (backgrounded children).
+  signalGroup(proc.pid, "SIGKILL");
+  for (let i = 0; i < 100 && signalGroup(proc.pid, 0); i++) await sleep(20);
+}
+
+export function readLog(file: string | null): string {
+  return file && existsSync(file) ? readFileSync(file, "utf8") : "";
+}
+
+export function appendLog(file: string, line: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, "a");
+  writeSync(fd, line.endsWith("\n") ? line : line + "\n");
+  closeSync(fd);
+}

@@ -1,0 +1,172 @@
+// Create-instance validation (vast-api.md §3.1, §3.2, §8.12) and the CLI's env-string rules.
+// Error codes/messages: `invalid_args`/`invalid_price` and the "error <http>/<num>: ..." format are
+// documented; the numbers other than 3467/3603 are the emulator's own (marked in the README).
+
+const RUNTYPE_TOKENS = new Set([
+  "ssh", "jupyter", "args", "ssh_proxy", "ssh_direct", "ssh_direc", "jupyter_proxy", "jupyter_direct", "jupyter_direc",
+]);
+
+export interface CreateRequest {
+  image: string;
+  env: Record<string, string>;
+  price: number | null;
+  disk: number;
+  label: string | null;
+  onstart: string | null;
+  runtype: string;
+  args: string[];
+  targetState: "running" | "stopped";
+}
+
+export type Invalid = { status: number; body: { success: false; error: string; msg: string; ask_id?: number } };
+
+function invalid(askId: number, msg: string, error = "invalid_args", code = "400/3467"): Invalid {
+  return { status: 400, body: { success: false, error, msg: `error ${code}: ${msg}`, ask_id: askId } };
+}
+
+/** Split on single spaces; quoted spans stay whole and keep their quotes (CLI `parse_env`). */
+function cliTokens(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote = "";
+  for (const ch of s) {
+    if (quote) {
+      if (ch === quote) quote = "";
+      cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      cur += ch;
+    } else if (ch === " ") {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** `"-p 8000:8000 -e KEY=VAL"` -> `{"-p 8000:8000": "1", "KEY": "VAL"}` exactly as the CLI parses it. */
+export function parseEnvString(s: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  let flag = "";
+  for (const tok of cliTokens(s)) {
+    if (["-e", "-p", "-h", "-v", "-n"].includes(tok)) {
+      flag = tok;
+      continue;
+    }
+    if (flag === "-p" && /^[0-9:tcpud/]+$/.test(tok)) env[`-p ${tok}`] = "1";
+    else if (flag === "-e" && tok.includes("=")) {
+      const i = tok.indexOf("=");
+      env[tok.slice(0, i)] = tok.slice(i + 1).replace(/^(['"])(.*)\1$/s, "$2");
+    } else if (flag === "-v" && /^[A-Za-z0-9:./_]+$/.test(tok)) env[`-v ${tok}`] = "1";
+    else if (flag === "-n" && /^[a-z0-9-]+$/.test(tok)) env[`-n ${tok}`] = "1";
+    else if (flag === "-h" && tok) env["-h"] = tok;
+    flag = "";
+  }
+  return env;
+}
+
+export interface Published {
+  key: string; // "8000/tcp"
+  port: number;
+  proto: "tcp" | "udp";
+}
+
+/** Container ports requested through `-p` env keys (`-p 8000:8000`, `-p 8000`, `-p 8081:8081/udp`). */
+export function publishedPorts(env: Record<string, string>): Published[] {
+  const out: Published[] = [];
+  for (const k of Object.keys(env)) {
+    const m = /^-p\s+(?:\d+:)?(\d+)(?:\/(tcp|udp))?$/.exec(k.trim());
+    if (!m) continue;
+    const proto = (m[2] ?? "tcp") as "tcp" | "udp";
+    const key = `${m[1]}/${proto}`;
+    if (!out.some((p) => p.key === key)) out.push({ key, port: Number(m[1]), proto });
+  }
+  return out;
+}
+
+/** POSIX-ish word splitting for `args_str`. */
+export function shellWords(s: string): string[] {
+  const out: string[] = [];
+  let cur: string | null = null;
+  let quote = "";
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quote) {
+      if (ch === quote) quote = "";
+      else if (ch === "\\" && quote === '"' && i + 1 < s.length) cur = (cur ?? "") + s[++i];
+      else cur = (cur ?? "") + ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      cur = cur ?? "";
+    } else if (ch === "\\" && i + 1 < s.length) cur = (cur ?? "") + s[++i];
+    else if (/\s/.test(ch)) {
+      if (cur !== null) out.push(cur);
+      cur = null;
+    } else cur = (cur ?? "") + ch;
+  }
+  if (cur !== null) out.push(cur);
+  return out;
+}
+
+export function validateCreate(askId: number, body: unknown): CreateRequest | Invalid {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return invalid(askId, "Invalid args: the request body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  const image = b.image;
+  if (typeof image !== "string" || image.trim() === "") {
+    if (!b.template_hash_id) return invalid(askId, "Invalid args: 'image' is required unless template_hash_id is given");
+    return invalid(askId, "Invalid args: templates are not emulated; send 'image'");
+  }
+  if (image.length > 1024) return invalid(askId, "Invalid args: image must be at most 1024 characters");
+
+  let env: Record<string, string> = {};
+  if (typeof b.env === "string") env = parseEnvString(b.env);
+  else if (b.env && typeof b.env === "object" && !Array.isArray(b.env)) {
+    for (const [k, v] of Object.entries(b.env)) env[k] = v === null || v === undefined ? "" : String(v);
+  } else if (b.env !== null && b.env !== undefined) return invalid(askId, "Invalid args: env must be an object (or a docker-flag string)");
+  let envTotal = 0;
+  for (const [k, v] of Object.entries(env)) {
+    if (v.length > 256) return invalid(askId, `Invalid args: env var ${k} is longer than 256 characters`);
+    envTotal += k.length + v.length;
+  }
+  if (envTotal > 32768) return invalid(askId, "Invalid args: env is larger than 32768 characters in total");
+  if (publishedPorts(env).length > 64) return invalid(askId, "Invalid args: at most 64 open ports per instance");
+
+  let price: number | null = null;
+  if (b.price !== null && b.price !== undefined) {
+    const p = typeof b.price === "string" ? Number(b.price) : b.price;
+    if (typeof p !== "number" || !Number.isFinite(p) || p < 0.001 || p > 128) {
+      return invalid(askId, "Invalid price: price must be between 0.001 and 128 $/hr", "invalid_price", "400/3468");
+    }
+    price = p;
+  }
+
+  const disk = b.disk === null || b.disk === undefined ? 8 : typeof b.disk === "string" ? Number(b.disk) : b.disk;
+  if (typeof disk !== "number" || !Number.isFinite(disk)) return invalid(askId, "Invalid args: disk must be a number (GB)");
+  if (disk < 8) return invalid(askId, "Invalid args: disk must be at least 8 GB");
+
+  const label = b.label ?? null;
+  if (label !== null && typeof label !== "string") return invalid(askId, "Invalid args: label must be a string");
+  if (typeof label === "string" && label.length > 256) return invalid(askId, "Invalid args: label must be at most 256 characters");
+
+  const onstart = b.onstart ?? null;
+  if (onstart !== null && typeof onstart !== "string") return invalid(askId, "Invalid args: onstart must be a string");
+  const rawArgs = b.args ?? null;
+  if (rawArgs !== null && (!Array.isArray(rawArgs) || rawArgs.some((a) => typeof a !== "string"))) {
+    return invalid(askId, "Invalid args: args must be a list of strings");
+  }
+  const argsStr = b.args_str ?? null;
+  if (argsStr !== null && typeof argsStr !== "string") return invalid(askId, "Invalid args: args_str must be a string");
+  const args = (rawArgs as string[] | null) ?? (argsStr ? shellWords(argsStr) : []);
+  const launchLen = ((rawArgs as string[] | null) ?? []).join(" ").length + (argsStr?.length ?? 0) + (onstart?.length ?? 0);
+  if (launchLen > 4096) return invalid(askId, "Invalid args: args, args_str and onstart must total at most 4096 characters");
+
+  const runtype = b.runtype ?? "ssh";
+  if (typeof runtype !== "string" || runtype.trim() === "" || runtype.trim().split(/\s+/).some((t) => !RUNTYPE_TOKENS.has(t))) {
+    return invalid(askId, `Invalid args: runtype ${JSON.stringify(runtype)} is not one of ${[...RUNTYPE_TOKENS].join(", ")}`);
+  }
+  const ts = b.target_state ?? "running";
+  if (ts !== "running" && ts !== "stopped") return invalid(askId, "Invalid args: target_state must be running or stopped");
+
+  return { image, env, price, disk, label, onstart, runtype: runtype.trim(), args, targetState: ts };
+}

@@ -1,0 +1,225 @@
+// The emulated Vast.ai REST API (vast-api.md; §8 is the checklist).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FaultSpec, OfferQuery } from "../components/vast/types.ts";
+import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";
+import { json, matchPath, normalize, parseJson, readBody, send, sleep, text, type Reply } from "./http.ts";
+import type { Instances } from "./instances.ts";
+import type { Market } from "./market.ts";
+import { QueryError } from "./query.ts";
+import type { Settings } from "./types.ts";
+import { validateCreate } from "./validate.ts";
+import { ListError, listV1, toWire } from "./wire.ts";
+
+export interface Ctx {
+  settings: Settings;
+  keys: Set<string>;
+  market: Market;
+  instances: Instances;
+  faults: Faults;
+  limiter: RateLimiter;
+  log: RequestLog;
+  url: () => string;
+  verbose: boolean;
+}
+
+interface Call {
+  ctx: Ctx;
+  url: URL;
+  params: Record<string, string>;
+  body: unknown;
+}
+
+interface Route {
+  method: string;
+  pattern: string;
+  auth: boolean;
+  handler: (c: Call) => Reply | Promise<Reply>;
+}
+
+const fail = (status: number, error: string, msg: string, extra: Record<string, unknown> = {}): Reply =>
+  json(status, { success: false, error, msg, ...extra });
+const noSuchInstance = (id: number | string) => fail(404, "no_such_instance", `Instance ${id} not found.`);
+
+function search(c: Call, query: unknown): Reply {
+  try {
+    return json(200, { offers: c.ctx.market.search(query as OfferQuery) });
+  } catch (e) {
+    if (e instanceof QueryError) return fail(400, "invalid_request", e.message);
+    throw e;
+  }
+}
+
+function unwrapQ(body: unknown): unknown {
+  const q = (body as { q?: unknown } | null)?.q;
+  return q && typeof q === "object" ? q : body;
+}
+
+function instanceId(c: Call): number | null {
+  return /^\d+$/.test(c.params.id) ? Number(c.params.id) : null;
+}
+
+function create(c: Call): Reply {
+  if (!/^\d+$/.test(c.params.id)) return fail(400, "invalid_args", "error 400/3467: Invalid args: 'id' is required and must be a valid offer ID");
+  const askId = Number(c.params.id);
+  const req = validateCreate(askId, c.body);
+  if ("status" in req) return json(req.status, req.body);
+  const { market, faults, instances } = c.ctx;
+  const offer = market.available(askId);
+  const gone = () => fail(404, "invalid_args", `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`, { ask_id: askId });
+  if (!offer) return gone();
+  if (faults.take(["offer_taken"], { offerId: askId, machineId: offer.machine_id }).length) {
+    market.take(askId); // someone else rented it between search and create
+    return gone();
+  }
+  const lowBid = req.price !== null && req.price < offer.min_bid;
+  const scope: Scope = { offerId: askId, machineId: offer.machine_id, instanceId: instances.nextInstanceId() };
+  const boot: FaultSpec[] = faults.take(INSTANCE_KINDS, scope);
+  market.take(askId);
+  const rec = instances.create(offer, req, boot, lowBid);
+  if (lowBid) {
+    // Invented body (the real one is undocumented): failure that still carries new_contract.
+    return json(200, {
+      success: false,
+      error: "insufficient_bid",
+      msg: `Your bid of $${req.price}/hr is below the minimum bid of $${offer.min_bid}/hr; the instance was created stopped.`,
+      new_contract: rec.id,
+    });
+  }
+  return json(200, { success: true, new_contract: rec.id });
+}
+
+function show(c: Call): Reply {
+  const id = instanceId(c);
+  if (id === null) return fail(400, "invalid_args", "invalid instance_id");
+  const rec = c.ctx.instances.visible(id);
+  return json(200, { instances: rec ? toWire(rec) : null });
+}
+
+function manage(c: Call): Reply {
+  const id = instanceId(c);
+  if (id === null) return fail(400, "invalid_args", "invalid instance_id");
+  const rec = c.ctx.instances.recs.get(id);
+  if (!rec || rec.destroyed) return noSuchInstance(id);
+  const b = (c.body ?? {}) as { label?: unknown; state?: unknown };
+  if (b.state !== undefined && b.state !== "running" && b.state !== "stopped") {
+    return fail(400, "invalid_args", `invalid state ${JSON.stringify(b.state)}; use "running" or "stopped"`);
+  }
+  if (b.label !== undefined) {
+    if (b.label !== null && typeof b.label !== "string") return fail(400, "invalid_args", "label must be a string");
+    if (typeof b.label === "string" && b.label.length > 1024) {
+      return fail(400, "label_too_long", "Please limit label length to 1024 characters, ideally less than 128.");
+    }
+    rec.label = b.label;
+  }
+  if (b.state === "running" || b.state === "stopped") c.ctx.instances.setState(rec, b.state);
+  if (b.label !== undefined && b.state === undefined) return json(200, { success: true, msg: `label for ${id} set to '${b.label ?? ""}'` });
+  return json(200, { success: true });
+}
+
+async function destroy(c: Call): Promise<Reply> {
+  const id = instanceId(c);
+  if (id === null) return fail(400, "invalid_args", "invalid instance_id");
+  const rec = c.ctx.instances.recs.get(id);
+  if (!rec || rec.destroyed) return noSuchInstance(id);
+  await c.ctx.instances.destroy(rec);
+  return json(200, { success: true });
+}
+
+function listLegacy(c: Call): Reply {
+  if (c.ctx.settings.legacyInstanceList === "gone") return json(410, { success: false, msg: "Use /api/v1/instances/ instead" });
+  const all = c.ctx.instances.live().map((r) => toWire(r));
+  return json(200, { instances_found: all.length, instances: all });
+}
+
+function list(c: Call): Reply {
+  try {
+    return json(200, listV1(c.ctx.instances.live(), c.url.searchParams));
+  } catch (e) {
+    if (e instanceof ListError) return fail(400, e.code, e.message);
+    throw e;
+  }
+}
+
+function requestLogs(c: Call): Reply {
+  const id = instanceId(c);
+  const rec = id === null ? undefined : c.ctx.instances.recs.get(id);
+  if (!rec || rec.destroyed) return noSuchInstance(c.params.id);
+  const tail = (c.body as { tail?: unknown })?.tail;
+  const q = tail ? `?tail=${encodeURIComponent(String(tail))}` : "";
+  return json(200, { success: true, result_url: `${c.ctx.url()}/_emulator/instances/${id}/logs${q}` });
+}
+
+const user = (): Reply =>
+  json(200, { id: 1, username: "emulator", email: "emulator@localhost", balance: 100.0, credit: 100.0, ssh_key: null, can_pay: true });
+
+const ROUTES: Route[] = [
+  { method: "POST", pattern: "/api/v0/bundles", auth: false, handler: (c) => search(c, unwrapQ(c.body)) },
+  { method: "GET", pattern: "/api/v0/bundles", auth: false, handler: (c) => search(c, parseJson(c.url.searchParams.get("q") ?? "{}")) },
+  { method: "PUT", pattern: "/api/v0/search/asks", auth: false, handler: (c) => search(c, unwrapQ(c.body)) },
+  { method: "PUT", pattern: "/api/v0/asks/:id", auth: true, handler: create },
+  { method: "GET", pattern: "/api/v0/instances/:id", auth: true, handler: show },
+  { method: "PUT", pattern: "/api/v0/instances/:id", auth: true, handler: manage },
+  { method: "DELETE", pattern: "/api/v0/instances/:id", auth: true, handler: destroy },
+  { method: "GET", pattern: "/api/v0/instances", auth: true, handler: listLegacy },
+  { method: "GET", pattern: "/api/v1/instances", auth: true, handler: list },
+  { method: "PUT", pattern: "/api/v0/instances/request_logs/:id", auth: true, handler: requestLogs },
+  { method: "GET", pattern: "/api/v0/users/current", auth: true, handler: user },
+];
+
+function apiKey(req: IncomingMessage, url: URL): string | null {
+  const h = req.headers.authorization;
+  if (h) {
+    const [scheme, ...rest] = h.trim().split(/\s+/);
+    if (scheme.toLowerCase() === "bearer" && rest.length) return rest.join(" ");
+  }
+  return url.searchParams.get("api_key");
+}
+
+function scopeOf(ctx: Ctx, pattern: string, params: Record<string, string>): Scope {
+  const id = Number(params.id);
+  if (!Number.isFinite(id)) return {};
+  if (pattern.startsWith("/api/v0/asks")) return { offerId: id, machineId: ctx.market.all().find((o) => o.id === id)?.machine_id };
+  const rec = ctx.instances.recs.get(id);
+  return { instanceId: id, machineId: rec?.offer.machine_id, offerId: rec?.offer.id };
+}
+
+function faultReply(kind: string, status: number | undefined, route: string, settings: Settings): Reply {
+  if (kind === "http_429") {
+    const ms = settings.rateLimits[route] ?? settings.rateLimits["*"] ?? 2000;
+    return text(429, `API requests too frequent endpoint threshold=${thresholdText(ms || 2000)}`);
+  }
+  const s = status ?? 503;
+  const reason = s === 502 ? "Bad Gateway" : s === 504 ? "Gateway Time-out" : s === 500 ? "Internal Server Error" : "Service Temporarily Unavailable";
+  return text(s, `<html>\r\n<head><title>${s} ${reason}</title></head>\r\n<body>\r\n<center><h1>${s} ${reason}</h1></center>\r\n</body>\r\n</html>\r\n`, "text/html");
+}
+
+export async function handleVast(ctx: Ctx, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? "GET";
+  const { match, pathKnown } = matchPath(ROUTES, method, url.pathname);
+  const route = match ? `${method} ${match.route.pattern}` : `${method} ${normalize(url.pathname)}`;
+  const key = apiKey(req, url);
+  const identity = key ? `key:${key.slice(0, 6)}…` : "anonymous";
+  let reply: Reply;
+  try {
+    const raw = await readBody(req);
+    const { delayMs, error } = ctx.faults.http(route, match ? scopeOf(ctx, match.route.pattern, match.params) : {});
+    if (delayMs) await sleep(delayMs);
+    const body = parseJson(raw);
+    if (error) reply = faultReply(error.kind, error.status, route, ctx.settings);
+    else if (!match) reply = pathKnown ? json(405, { detail: `Method "${method}" not allowed.` }) : fail(404, "not_found", `${normalize(url.pathname)} is not an emulated route`);
+    else if (match.route.auth && !key) reply = fail(ctx.settings.missingKeyStatus, "auth_error", "Authentication credentials were not provided.");
+    else if (match.route.auth && !ctx.keys.has(key as string)) reply = fail(401, "auth_error", "Invalid user key");
+    else {
+      const limited = ctx.limiter.check(route, identity, ctx.settings.rateLimits);
+      if (limited) reply = text(429, `API requests too frequent endpoint threshold=${thresholdText(limited)}`);
+      else if (body === undefined) reply = fail(400, "invalid_request", "JSON parse error: the request body is not valid JSON");
+      else reply = await match.route.handler({ ctx, url, params: match.params, body });
+    }
+  } catch (e) {
+    reply = fail(500, "server_error", `emulator error: ${(e as Error).message}`);
+  }
+  send(res, reply);
+  const path = url.pathname + url.search.replace(/([?&]api_key=)[^&]*/g, "$1***");
+  ctx.log.add({ ts: Date.now(), method, route, path, status: reply.status, identity });
+  if (ctx.verbose) process.stderr.write(`[vast-emulator] ${method} ${path} -> ${reply.status}\n`);
+}
