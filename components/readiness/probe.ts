@@ -1,0 +1,8 @@
+// Readiness probe entry point: `node components/readiness/probe.ts` (run by a local.Command).
+// Env: RERANKER_ENDPOINT, RERANKER_API_KEY, RERANKER_MODEL, PROBE_DEADLINE_SECONDS (900),
+// PROBE_POLL_MS (250), PROBE_REQUEST_TIMEOUT_MS (30000), PROBE_EXPECT_OPEN, PROBE_HARDENED.
+// Exit: 0 ready, 1 a check failed, 2 bad env, 3 /health not 200 before the deadline.
+//
+// No static import/export on purpose: Node then loads this file as CommonJS and does not print
+// its MODULE_TYPELESS_PACKAGE_JSON warning into the probe's output (the dynamic import is quiet).
+void import("./run.ts").then((m) => m.runAsProgram());

@@ -1,0 +1,178 @@
+// The readiness probe program (entry point: probe.ts). Waits for /health, proves rerank, score
+// and the Cohere client work with the key, and that no route serves a stranger. Prints a JSON
+// summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
+import { randomBytes } from "node:crypto";
+import { Agent } from "undici";
+import { CohereClientV2 } from "cohere-ai";
+import {
+  GUIDE_DOCUMENTS, GUIDE_QUERY, GUIDE_RELEVANT, healthAction, judgeAuthMatrix, judgeRerank, judgeScore,
+  type AuthObservation, type Credential, type HealthObservation,
+} from "./verdicts.ts";
+import { authRoutes, trickRoutes, type ProbeRoute } from "./routes.ts";
+import { EXIT, failureDetails, failureReason, parseProbeEnv, scrubSecrets, snippet, type ProbeConfig, type StepResult } from "./report.ts";
+
+interface Reply {
+  status?: number;
+  body?: string;
+  error?: string;
+  ms: number;
+}
+
+const secrets: string[] = [];
+const emit = (stream: NodeJS.WriteStream, text: string) => stream.write(`${scrubSecrets(text, secrets)}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ms = (t0: number) => Math.round(performance.now() - t0);
+
+async function call(agent: Agent, cfg: ProbeConfig, method: string, path: string, opts: { key?: string; body?: unknown; host?: string; timeoutMs?: number } = {}): Promise<Reply> {
+  const timeout = opts.timeoutMs ?? cfg.requestTimeoutMs;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.host !== undefined) headers.host = opts.host;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const t0 = performance.now();
+  try {
+    // dispatcher.request sends `path` verbatim (no `..` resolution), which the trick routes need.
+    const res = await agent.request({
+      origin: cfg.endpoint, path, method: method as "GET", headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout),
+    });
+    const body = await res.body.text();
+    return { status: res.statusCode, body, ms: ms(t0) };
+  } catch (e) {
+    const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
+    return { error: err.code ?? err.cause?.code ?? (err.name === "TimeoutError" ? "timeout" : String(err.message)), ms: ms(t0) };
+  }
+}
+
+async function waitForHealth(agent: Agent, cfg: ProbeConfig) {
+  const t0 = performance.now();
+  for (let polls = 1; ; polls++) {
+    const left = cfg.deadlineMs - (performance.now() - t0);
+    const r = await call(agent, cfg, "GET", "/health", { timeoutMs: Math.max(250, Math.min(2_000, left)) });
+    const obs: HealthObservation = { status: r.status, error: r.error };
+    const action = healthAction(obs, performance.now() - t0, cfg.deadlineMs, cfg.pollMs);
+    if (action.kind === "ready") return { ok: true as const, readyAfterMs: ms(t0), polls, lastMs: r.ms };
+    if (action.kind === "fail") return { ok: false as const, reason: action.reason, timedOut: action.timedOut, polls };
+    await sleep(action.delayMs);
+  }
+}
+
+function parseJson(r: Reply): unknown {
+  try {
+    return JSON.parse(r.body ?? "");
+  } catch {
+    return undefined;
+  }
+}
+
+function httpProblem(what: string, r: Reply): string | undefined {
+  if (r.status === 200) return undefined;
+  return r.status === undefined ? `${what} failed: ${r.error}` : `${what} answered HTTP ${r.status}: ${snippet(r.body)}`;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export async function main(): Promise<number> {
+  const parsed = parseProbeEnv(process.env);
+  if (process.env.RERANKER_API_KEY) secrets.push(process.env.RERANKER_API_KEY);
+  if (!parsed.config) {
+    emit(process.stderr, `readiness failed: ${parsed.error}`);
+    return EXIT.usage;
+  }
+  const cfg = parsed.config;
+  const agent = new Agent({ connect: { timeout: 5_000 }, keepAliveTimeout: 2_000 });
+  const summary: Record<string, unknown> = { ok: false, endpoint: cfg.endpoint, model: cfg.model };
+  const latencyMs: Record<string, number> = {};
+  const steps: StepResult[] = [];
+  try {
+    const health = await waitForHealth(agent, cfg);
+    summary.health = health.ok ? { readyAfterMs: health.readyAfterMs, polls: health.polls } : { polls: health.polls };
+    if (!health.ok) {
+      emit(process.stderr, `readiness failed: ${health.reason}`);
+      emit(process.stdout, JSON.stringify({ ...summary, problems: [health.reason] }));
+      return health.timedOut ? EXIT.timeout : EXIT.failed;
+    }
+    latencyMs.health = health.lastMs;
+    const docs = GUIDE_DOCUMENTS;
+
+    const rr = await call(agent, cfg, "POST", "/v1/rerank", { key: cfg.apiKey, body: { model: cfg.model, query: GUIDE_QUERY, documents: docs } });
+    latencyMs.rerank = rr.ms;
+    const rerank = httpProblem("POST /v1/rerank", rr) ?? judgeRerank(parseJson(rr), docs.length, GUIDE_RELEVANT);
+    steps.push(typeof rerank === "string" ? { name: "rerank", ok: false, problems: [rerank] } : { name: "rerank", ...rerank });
+    if (typeof rerank !== "string") summary.rerank = { results: rerank.results, topIndex: rerank.topIndex, topScore: rerank.topScore };
+
+    const sr = await call(agent, cfg, "POST", "/v1/score", { key: cfg.apiKey, body: { model: cfg.model, text_1: GUIDE_QUERY, text_2: docs } });
+    latencyMs.score = sr.ms;
+    const score = httpProblem("POST /v1/score", sr) ?? judgeScore(parseJson(sr), docs.length, GUIDE_RELEVANT);
+    steps.push(typeof score === "string" ? { name: "score", ok: false, problems: [score] } : { name: "score", ...score });
+    if (typeof score !== "string") summary.score = { scores: score.results, topIndex: score.topIndex };
+
+    // The Cohere client joins "v2/rerank" onto baseUrl, so the base is the server root.
+    const co = new CohereClientV2({ token: cfg.apiKey, baseUrl: cfg.endpoint, maxRetries: 0, timeoutInSeconds: cfg.requestTimeoutMs / 1000 });
+    const c0 = performance.now();
+    try {
+      const res = await co.rerank({ model: cfg.model, query: GUIDE_QUERY, documents: docs });
+      latencyMs.cohere = ms(c0);
+      const v = judgeRerank(res, docs.length, GUIDE_RELEVANT);
+      steps.push({ name: "cohere", ...v });
+      summary.cohere = { results: v.results, topIndex: v.topIndex };
+    } catch (e) {
+      latencyMs.cohere = ms(c0);
+      steps.push({ name: "cohere", ok: false, problems: [`CohereClientV2.rerank failed: ${snippet(String((e as Error).message), 300)}`] });
+    }
+
+    const wrongKey = randomBytes(32).toString("hex");
+    const host = new URL(cfg.endpoint).host;
+    const jobs: Array<{ route: ProbeRoute; credential: Credential }> = [];
+    for (const route of authRoutes(cfg.model)) for (const credential of ["none", "wrong", "right"] as const) jobs.push({ route, credential });
+    for (const route of trickRoutes(cfg.model, host)) jobs.push({ route, credential: "none" });
+    const a0 = performance.now();
+    const observations: AuthObservation[] = await mapLimit(jobs, 8, async ({ route, credential }) => {
+      const key = credential === "none" ? undefined : credential === "wrong" ? wrongKey : cfg.apiKey;
+      const r = await call(agent, cfg, route.method, route.path, { key, body: route.body, host: route.host });
+      return { label: route.label, path: route.path, credential, status: r.status, error: r.error, trick: route.trick };
+    });
+    latencyMs.authMatrix = ms(a0);
+    const auth = judgeAuthMatrix(observations, cfg.expectOpen);
+    steps.push({ name: "auth", ok: auth.ok, problems: auth.problems });
+    summary.auth = {
+      routesChecked: auth.routesChecked, requests: auth.requests, open: auth.open, unexpected: auth.unexpected,
+      tricks: auth.tricks, keyRejected: auth.keyRejected, toleratedOpen: auth.tolerated,
+    };
+
+    summary.latencyMs = latencyMs;
+    const reason = failureReason(steps, cfg.hardened);
+    summary.ok = reason === undefined;
+    if (reason) {
+      emit(process.stderr, reason);
+      for (const line of failureDetails(steps)) emit(process.stderr, line);
+      summary.problems = steps.flatMap((s) => s.problems.map((p) => `${s.name}: ${p}`));
+    }
+    emit(process.stdout, JSON.stringify(summary));
+    return reason ? EXIT.failed : EXIT.ok;
+  } finally {
+    await agent.close().catch(() => undefined);
+  }
+}
+
+export function runAsProgram(): void {
+  main().then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      emit(process.stderr, `readiness failed: probe crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}
