@@ -104,7 +104,8 @@ export class Market {
       throw new QueryError("Error in query parameters: the query must be a JSON object");
     }
     const bid = searchType(query.type);
-    const storage = Number(query.allocated_storage ?? DEFAULT_STORAGE_GB) || DEFAULT_STORAGE_GB;
+    const alloc = Number(query.allocated_storage ?? DEFAULT_STORAGE_GB);
+    const storage = Number.isFinite(alloc) && alloc >= 0 ? alloc : DEFAULT_STORAGE_GB;
     const filters: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(query)) if (!DIRECTIVES.has(k)) filters[k] = v;
     const order = Array.isArray(query.order) && query.order.length ? query.order : [["score", "desc"]];
