@@ -2,7 +2,7 @@
 // and the Cohere client work with the key, and that no route serves a stranger. Prints a JSON
 // summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
 import { randomBytes } from "node:crypto";
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { CohereClientV2 } from "cohere-ai";
 import {
   GUIDE_DOCUMENTS, GUIDE_QUERY, GUIDE_RELEVANT, healthAction, judgeAuthMatrix, judgeRerank, judgeScore,
@@ -33,7 +33,7 @@ async function call(agent: Agent, cfg: ProbeConfig, method: string, path: string
   try {
     // dispatcher.request sends `path` verbatim (no `..` resolution), which the trick routes need.
     const res = await agent.request({
-      origin: cfg.endpoint, path, method: method as "GET", headers,
+      origin: cfg.endpoint, path, method: method as Dispatcher.HttpMethod, headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout),
     });
