@@ -68,9 +68,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--root-path", default=None)
     p.add_argument("--middleware", action="append", default=[])
     for flag in IGNORED_VALUE_FLAGS:
-        p.add_argument(flag, dest="ignored_" + flag.lstrip("-").replace("-", "_"), default=None)
+        p.add_argument(flag, dest="ignored_" + flag.lstrip("-").replace("-", "_"), default=None, help=argparse.SUPPRESS)
     for flag in IGNORED_BOOL_FLAGS:
-        p.add_argument(flag, dest="ignored_" + flag.lstrip("-").replace("-", "_"), action="store_true")
+        p.add_argument(flag, dest="ignored_" + flag.lstrip("-").replace("-", "_"), action="store_true", help=argparse.SUPPRESS)
     return p
 
 
