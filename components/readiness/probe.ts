@@ -3,6 +3,7 @@
 // PROBE_POLL_MS (250), PROBE_REQUEST_TIMEOUT_MS (30000), PROBE_EXPECT_OPEN, PROBE_HARDENED.
 // Exit: 0 ready, 1 a check failed, 2 bad env, 3 /health not 200 before the deadline.
 //
-// No static import/export on purpose: Node then loads this file as CommonJS and does not print
-// its MODULE_TYPELESS_PACKAGE_JSON warning into the probe's output (the dynamic import is quiet).
+// Only a dynamic import on purpose: the file then loads quietly whether or not package.json says
+// "type": "module" (without it, static imports would print MODULE_TYPELESS_PACKAGE_JSON into the
+// probe's output).
 void import("./run.ts").then((m) => m.runAsProgram());
