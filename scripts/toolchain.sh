@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Offline Pulumi toolchain: makes `pulumi`, the nodejs language host and the two provider plugins
+# used by this project (random 4.21.2, command 1.2.1) available without get.pulumi.com or GitHub.
+#
+#   scripts/toolchain.sh                 ensure the toolchain, write .cache/pulumi/env.sh, print exports
+#   scripts/toolchain.sh --verify        ... then run a throw-away `pulumi up`/`destroy` with both providers
+#   scripts/toolchain.sh --print-env     only print the exports (after a previous run)
+#   scripts/toolchain.sh --force         rebuild everything even if up to date
+#   scripts/toolchain.sh --sync-modules  rewrite toolchain/*/go.mod+go.sum from toolchain/versions.env
+#
+# Modes:
+#  * A `pulumi` already on PATH that is not ours is used as is (normal machines with internet; the
+#    engine downloads provider plugins itself). VAST_RERANKER_BUILD_PULUMI=1 forces our build.
+#  * Otherwise everything is built with Go from the Go module proxy through the wrapper modules
+#    under toolchain/ (versions in toolchain/versions.env) into .cache/pulumi/:
+#      bin/pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+#      bin/pulumi-language-nodejs         toolchain/langhost (own host; upstream's module is refused)
+#      bin/pulumi-resource-pulumi-nodejs  -> node_modules/@pulumi/pulumi/ (dynamic providers)
+#      build/pulumi-resource-{random,command}, installed into home/plugins/resource-<name>-v<ver>/
+#    A second run only checks stamps and takes about a second.
+#
+# Sourcing .cache/pulumi/env.sh sets PATH, PULUMI_HOME=<repo>/.cache/pulumi/home,
+# PULUMI_SKIP_UPDATE_CHECK and (built mode) PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TC="$ROOT/toolchain"
+OUT="$ROOT/.cache/pulumi"
+BIN="$OUT/bin"
+BUILD="$OUT/build"
+HOME_DIR="$OUT/home"
+LOGS="$OUT/logs"
+ENV_FILE="$OUT/env.sh"
+
+# shellcheck disable=SC1091
+. "$TC/versions.env"
+
+MODE=ensure
+FORCE=0
+VERIFY=0
+for arg in "$@"; do
+  case "$arg" in
+    --verify) VERIFY=1 ;;
+    --force) FORCE=1 ;;
+    --print-env) MODE=print ;;
+    --sync-modules) MODE=sync ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "toolchain.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "toolchain: $*" >&2; }
+die() { echo "toolchain: error: $*" >&2; exit 1; }
+
+# ---- helpers ------------------------------------------------------------------------------
+
+# version_ge A B: true when dotted version A >= B.
+version_ge() {
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+go_usable() {
+  command -v go >/dev/null 2>&1 || return 1
+  local v
+  v="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null)" || return 1
+  v="${v#go}"
+  v="${v%%[!0-9.]*}"
+  version_ge "$v" "$GO_MIN_VERSION"
+}
+
+no_go_message() {
+  local have="none"
+  command -v go >/dev/null 2>&1 && have="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || echo unknown)"
+  cat >&2 <<EOF
+toolchain: error: no Pulumi CLI on PATH, and Go >= $GO_MIN_VERSION is needed to build one offline
+  (found: $have).
+  Either install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g.
+  'curl -fsSL https://get.pulumi.com | sh') and re-run this script — it will then use it —
+  or install Go >= $GO_MIN_VERSION (https://go.dev/dl/) and re-run to build the CLI from the
+  Go module proxy.
+EOF
+  exit 1
+}
+
+# Which `pulumi` is on PATH, if any, that is not our own build.
+ambient_pulumi() {
+  local p real
+  p="$(command -v pulumi 2>/dev/null)" || return 1
+  real="$(readlink -f "$p" 2>/dev/null || echo "$p")"
+  case "$real" in "$OUT"/*) return 1 ;; esac
+  echo "$p"
+}
+
+# go_build <module dir> <output file> <package> <ldflags>
+go_build() {
+  local dir="$1" out="$2" pkg="$3" ldflags="$4" name tmp
+  name="$(basename "$out")"
+  tmp="$out.tmp.$$"
+  mkdir -p "$(dirname "$out")" "$LOGS"
+  log "building $name (log: ${LOGS#"$ROOT"/}/$name.log) ..."
+  local start=$SECONDS
+  if ! (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly -buildvcs=false" \
+        go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$tmp" "$pkg") \
+        >"$LOGS/$name.log" 2>&1; then
+    rm -f "$tmp"
+    tail -n 30 "$LOGS/$name.log" >&2
+    die "go build of $name failed (module $dir)"
+  fi
+  mv -f "$tmp" "$out"
+  log "built $name in $((SECONDS - start))s"
+}
+
+# A stamp is the hash of everything that determines a binary: versions, module files, sources, Go.
+stamp_of() {
+  local dir="$1"
+  {
+    cat "$TC/versions.env"
+    GOTOOLCHAIN=local go env GOVERSION GOOS GOARCH
+    find "$dir" -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 | sort -z | xargs -0 cat
+  } | sha256sum | cut -d' ' -f1
+}
+
+# up_to_date <binary> <stamp>
+up_to_date() {
+  [ "$FORCE" = 0 ] && [ -x "$1" ] && [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]
+}
+
+# require_pin <go.mod> <module> <version>: the go.mod must require exactly that version.
+require_pin() {
+  local gomod="$1" mod="$2" ver="$3"
+  grep -Eq "^[[:space:]]*(require[[:space:]]+)?$mod[[:space:]]+$ver([[:space:]]|$)" "$gomod" ||
+    grep -Eq "=>[[:space:]]*$mod[[:space:]]+$ver([[:space:]]|$)" "$gomod" ||
+    die "${gomod#"$ROOT"/} does not pin $mod $ver (toolchain/versions.env); run scripts/toolchain.sh --sync-modules"
+}
+
+check_pins() {
+  require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/langhost/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/command/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/random/go.mod" github.com/pulumi/pulumi-terraform-bridge/v3 "v$TF_BRIDGE_VERSION"
+  require_pin "$TC/random/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$TF_BRIDGE_PULUMI_VERSION"
+  require_pin "$TC/random/go.mod" github.com/pulumi/terraform-plugin-sdk/v2 "$TF_PLUGIN_SDK_FORK_VERSION"
+  require_pin "$TC/random/shim/go.mod" github.com/terraform-providers/terraform-provider-random "$TF_PROVIDER_RANDOM_VERSION"
+}
+
+# The npm SDK packages request their plugin by exact version; warn early on a mismatch.
+check_npm_plugin_versions() {
+  local name want have pj
+  for name in random command; do
+    pj="$ROOT/node_modules/@pulumi/$name/package.json"
+    [ -f "$pj" ] || continue
+    want="$( [ "$name" = random ] && echo "$RANDOM_PLUGIN_VERSION" || echo "$COMMAND_PLUGIN_VERSION")"
+    have="$(sed -n '/"pulumi"[[:space:]]*:/,/}/s/.*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$pj" | head -n1)"
+    if [ -n "$have" ] && [ "$have" != "$want" ]; then
+      log "warning: node_modules/@pulumi/$name wants plugin $have but toolchain/versions.env builds $want"
+    fi
+  done
+}
+
+write_env() {
+  local mode="$1" path_line acquisition_line
+  mkdir -p "$OUT" "$HOME_DIR"
+  if [ "$mode" = built ]; then
+    path_line="export PATH=\"$BIN:\$PATH\""
+    acquisition_line="export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+  else
+    path_line="# PATH unchanged: using the Pulumi CLI found on PATH ($(ambient_pulumi || true))"
+    acquisition_line="# plugins are downloaded by the CLI on first use (machine with internet)"
+  fi
+  cat >"$ENV_FILE.tmp" <<EOF
+# Generated by scripts/toolchain.sh ($mode mode) - do not edit; re-run the script instead.
+$path_line
+export PULUMI_HOME="$HOME_DIR"
+export PULUMI_SKIP_UPDATE_CHECK=true
+$acquisition_line
+export VAST_RERANKER_PULUMI_MODE=$mode
+EOF
+  mv -f "$ENV_FILE.tmp" "$ENV_FILE"
+}
+
+print_env() {
+  [ -f "$ENV_FILE" ] || die "$ENV_FILE does not exist yet; run scripts/toolchain.sh first"
+  echo "# source ${ENV_FILE#"$ROOT"/} or eval these:"
+  grep '^export ' "$ENV_FILE"
+}
+
+# install_plugin <name> <version> <binary>: register a provider in the project-local plugin cache.
+install_plugin() {
+  local name="$1" ver="$2" bin="$3" dir
+  dir="$HOME_DIR/plugins/resource-$name-v$ver"
+  mkdir -p "$dir"
+  rm -f "$dir.partial" "$dir.lock"
+  if ! cmp -s "$bin" "$dir/pulumi-resource-$name"; then
+    ln -f "$bin" "$dir/pulumi-resource-$name.tmp" 2>/dev/null || cp -f "$bin" "$dir/pulumi-resource-$name.tmp"
+    mv -f "$dir/pulumi-resource-$name.tmp" "$dir/pulumi-resource-$name"
+    log "registered resource plugin $name v$ver in ${dir#"$ROOT"/}"
+  fi
+}
+
+sync_modules() {
+  command -v go >/dev/null || die "go is required for --sync-modules"
+  export GOTOOLCHAIN=local
+  (cd "$TC/cli" && go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION" &&
+    go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
+  (cd "$TC/langhost" && go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
+  (cd "$TC/command" && go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
+  (cd "$TC/random/shim" &&
+    go get "github.com/terraform-providers/terraform-provider-random@$TF_PROVIDER_RANDOM_VERSION" && go mod tidy)
+  (cd "$TC/random" &&
+    go mod edit -replace "github.com/hashicorp/terraform-plugin-sdk/v2=github.com/pulumi/terraform-plugin-sdk/v2@$TF_PLUGIN_SDK_FORK_VERSION" &&
+    go get "github.com/pulumi/pulumi-terraform-bridge/v3@v$TF_BRIDGE_VERSION" \
+      "github.com/pulumi/pulumi/pkg/v3@v$TF_BRIDGE_PULUMI_VERSION" \
+      "github.com/pulumi/pulumi/sdk/v3@v$TF_BRIDGE_PULUMI_VERSION" &&
+    # -e: a test-only import inside the bridge refers to a package newer sdk versions dropped.
+    go mod tidy -e)
+  check_pins
+  log "go.mod/go.sum files under toolchain/ now match toolchain/versions.env"
+}
+
+build_all() {
+  go_usable || no_go_message
+  check_pins
+  check_npm_plugin_versions
+  local vflag="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" s
+
+  s="$(stamp_of "$TC/cli")"
+  if up_to_date "$BIN/pulumi" "$s" && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then :; else
+    go_build "$TC/cli" "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "-s -w $vflag"
+    echo "$s" >"$BIN/pulumi.stamp"
+  fi
+
+  s="$(stamp_of "$TC/langhost")"
+  if ! up_to_date "$BIN/pulumi-language-nodejs" "$s"; then
+    go_build "$TC/langhost" "$BIN/pulumi-language-nodejs" . "-s -w $vflag"
+    echo "$s" >"$BIN/pulumi-language-nodejs.stamp"
+  fi
+
+  s="$(stamp_of "$TC/command")"
+  if ! up_to_date "$BUILD/pulumi-resource-command" "$s"; then
+    go_build "$TC/command" "$BUILD/pulumi-resource-command" . "-s -w -X main.Version=$COMMAND_PLUGIN_VERSION"
+    echo "$s" >"$BUILD/pulumi-resource-command.stamp"
+  fi
+
+  s="$(stamp_of "$TC/random")"
+  if ! up_to_date "$BUILD/pulumi-resource-random" "$s"; then
+    go_build "$TC/random" "$BUILD/pulumi-resource-random" . "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION"
+    echo "$s" >"$BUILD/pulumi-resource-random.stamp"
+  fi
+
+  # Bundled plugins shipped by the npm SDK: resolved next to the `pulumi` executable.
+  local f
+  for f in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
+    if [ -e "$ROOT/node_modules/@pulumi/pulumi/$f" ]; then
+      ln -sfn "$ROOT/node_modules/@pulumi/pulumi/$f" "$BIN/$f"
+    elif [ "$f" = pulumi-resource-pulumi-nodejs ]; then
+      log "warning: node_modules/@pulumi/pulumi/$f not found (run npm ci); dynamic providers need it"
+    fi
+  done
+
+  install_plugin random "$RANDOM_PLUGIN_VERSION" "$BUILD/pulumi-resource-random"
+  install_plugin command "$COMMAND_PLUGIN_VERSION" "$BUILD/pulumi-resource-command"
+}
+
+verify() {
+  # shellcheck disable=SC1090
+  . "$ENV_FILE"
+  local node_dir="$ROOT/.cache/node/node_modules/node/bin"
+  [ -x "$node_dir/node" ] && export PATH="$PATH:$node_dir"
+  command -v node >/dev/null || die "--verify needs node on PATH"
+  [ -d "$ROOT/node_modules/@pulumi/random" ] && [ -d "$ROOT/node_modules/@pulumi/command" ] ||
+    die "--verify needs node_modules with @pulumi/random and @pulumi/command (run npm ci)"
+  local tmp
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/vr-pulumi-verify.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  mkdir -p "$tmp/prog" "$tmp/state"
+  ln -s "$ROOT/node_modules" "$tmp/prog/node_modules"
+  printf 'name: toolchain-verify\nruntime: nodejs\n' >"$tmp/prog/Pulumi.yaml"
+  printf '{"name":"toolchain-verify","main":"index.ts"}\n' >"$tmp/prog/package.json"
+  cat >"$tmp/prog/index.ts" <<'EOF'
+import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
+const k = new random.RandomBytes("k", { length: 32 });
+const c = new command.local.Command("c", { create: "echo hi" });
+export const keyLength = k.hex.apply((h) => h.length);
+export const stdout = c.stdout;
+EOF
+  log "verify: pulumi $(pulumi version) at $(command -v pulumi); PULUMI_HOME=$PULUMI_HOME"
+  (
+    cd "$tmp/prog"
+    export PULUMI_CONFIG_PASSPHRASE=test
+    pulumi login --non-interactive "file://$tmp/state" >/dev/null
+    pulumi stack init t --non-interactive >/dev/null
+    pulumi up --yes --skip-preview --non-interactive >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
+    out="$(pulumi stack output stdout --non-interactive)"
+    len="$(pulumi stack output keyLength --show-secrets --non-interactive)"
+    [ "$out" = hi ] || { echo "unexpected stdout output '$out'" >&2; exit 1; }
+    [ "$len" = 64 ] || { echo "unexpected keyLength output '$len'" >&2; exit 1; }
+    pulumi destroy --yes --skip-preview --non-interactive >"$tmp/destroy.log" 2>&1 || { cat "$tmp/destroy.log" >&2; exit 1; }
+    pulumi stack rm t --yes --non-interactive >/dev/null
+  ) || die "verification failed (see output above)"
+  log "verify: OK (pulumi up + destroy with random.RandomBytes and command.local.Command, no plugin downloads)"
+}
+
+# ---- main ---------------------------------------------------------------------------------
+
+case "$MODE" in
+  print) print_env; exit 0 ;;
+  sync) sync_modules; exit 0 ;;
+esac
+
+if [ "${VAST_RERANKER_BUILD_PULUMI:-0}" != 1 ] && amb="$(ambient_pulumi)"; then
+  log "using the Pulumi CLI on PATH: $amb ($("$amb" version 2>/dev/null || echo 'version unknown'))"
+  write_env ambient
+else
+  build_all
+  write_env built
+  log "offline toolchain ready: $BIN/pulumi ($("$BIN/pulumi" version))"
+fi
+
+[ "$VERIFY" = 1 ] && verify
+print_env
