@@ -1,5 +1,6 @@
 // Stack configuration: one typed object, validated before any resource exists.
 import type { OfferSelection } from "./vast/offerQuery.ts";
+import { DEFAULT_DTYPE, DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL } from "./vllm/launch.ts";
 
 /** The reference guide's search, verbatim (vast-api.md §2.3 gives its JSON form). */
 export const GUIDE_FILTER = "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";
@@ -70,13 +71,13 @@ export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
   if (offerType !== "on-demand" && offerType !== "interruptible") problems.push(`${key("offerType")} must be "on-demand" or "interruptible" (got "${offerType}")`);
   const rankBy = str("rankBy", "price");
   if (rankBy !== "price" && rankBy !== "dlperf_per_dollar") problems.push(`${key("rankBy")} must be "price" or "dlperf_per_dollar" (got "${rankBy}")`);
-  const model = str("model", "BAAI/bge-reranker-base");
+  const model = str("model", DEFAULT_MODEL);
   const cfg: DeploymentConfig = {
     model,
     servedModelName: str("servedModelName", model),
     image: get("image"),
-    maxModelLen: num("maxModelLen", 512) as number,
-    dtype: str("dtype", "auto"),
+    maxModelLen: num("maxModelLen", DEFAULT_MAX_MODEL_LEN) as number,
+    dtype: str("dtype", DEFAULT_DTYPE),
     extraArgs: list("extraArgs") ?? [],
     env: str("env", "-p 8000:8000"),
     hardened: bool("hardened", true),

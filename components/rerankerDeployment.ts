@@ -6,7 +6,8 @@ import { VastInstance } from "./vast/instance.ts";
 import { validateOfferSelection } from "./vast/offerQuery.ts";
 import { parseEnvString } from "./vast/envString.ts";
 import { configMessage, imageProblem } from "./vast/validate.ts";
-import { buildVllmLaunch, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
+import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
+import type { OfferSelection } from "./vast/offerQuery.ts";
 import { ConfigError, type DeploymentConfig } from "./config.ts";
 
 export interface RerankerDeploymentArgs {
@@ -36,6 +37,13 @@ export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: 
   if ([launch.onstart ?? "", ...launch.args].some((a) => a.includes(KEY_PLACEHOLDER))) throw new Error("internal: the API key would appear in the launch command");
   const { VLLM_API_KEY: _k, ...env } = launch.env;
   return { spec, env, userKey, runtype: launch.runtype, onstart: launch.onstart, args: launch.args };
+}
+
+/** The image's CUDA build needs a host driver that supports it: a floor the user may raise, not lower. */
+export function selectionFor(cfg: DeploymentConfig, image: string): OfferSelection {
+  const needed = minCudaForImage(image);
+  const given = cfg.selection.minCudaVersion;
+  return needed !== undefined && (given === undefined || given < needed) ? { ...cfg.selection, minCudaVersion: needed } : cfg.selection;
 }
 
 export function validateDeployment(cfg: DeploymentConfig): string[] {
@@ -88,7 +96,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       stackName: pulumi.getStack(),
       resourceName: name,
       nonce: nonce.hex,
-      selection: cfg.selection,
+      selection: selectionFor(cfg, plan.spec.image),
       image: plan.spec.image,
       env: plan.env,
       secretEnv: pulumi.secret({ VLLM_API_KEY: this.apiKey }),
@@ -108,7 +116,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
         RERANKER_API_KEY: this.apiKey,
         RERANKER_MODEL: cfg.servedModelName,
         PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
-        ...(cfg.hardened ? {} : { PROBE_EXPECT_OPEN: "0" }),
+        PROBE_HARDENED: String(cfg.hardened),
       },
       triggers: [this.instance.instanceId],
       logging: "stdoutAndStderr",
