@@ -9,6 +9,7 @@ import { sleep } from "./helpers.ts";
 import { GUIDE_DOCS, GUIDE_QUERY, post, standin, STANDIN, type Standin } from "./standin-helpers.ts";
 
 const KEY = "sk-stock";
+type ModelList = { data: Array<{ id: string; max_model_len: number }> };
 const body = { query: GUIDE_QUERY, documents: GUIDE_DOCS };
 
 describe("stock vLLM auth (current: /v1 /v2 /inference /cohere guarded)", () => {
@@ -65,7 +66,7 @@ describe("auth modes and flags", () => {
     const s = await standin(["BAAI/bge-reranker-base"]); // positional model_tag
     try {
       expect((await post(s.base, "/v1/rerank", body)).status).toBe(200);
-      const m = await (await fetch(`${s.base}/v1/models`)).json();
+      const m = (await (await fetch(`${s.base}/v1/models`)).json()) as ModelList;
       expect(m.data[0].id).toBe("BAAI/bge-reranker-base");
     } finally {
       await s.stop();
@@ -79,7 +80,7 @@ describe("auth modes and flags", () => {
       "--disable-access-log-for-endpoints", "/health,/metrics", "--max_model_len", "256", "--host", "0.0.0.0", "--port", "8000",
     ]);
     try {
-      const m = await (await fetch(`${s.base}/v1/models`)).json();
+      const m = (await (await fetch(`${s.base}/v1/models`)).json()) as ModelList;
       expect(m.data[0].max_model_len).toBe(256);
     } finally {
       await s.stop();

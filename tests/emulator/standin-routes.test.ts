@@ -27,7 +27,7 @@ describe("plain routes", () => {
   it("/v1/models needs the key and reports max_model_len 512 and the served name", async () => {
     expect((await fetch(`${s.base}/v1/models`)).status).toBe(401);
     const r = await fetch(`${s.base}/v1/models`, { headers: { Authorization: `Bearer ${KEY}` } });
-    const body = await r.json();
+    const body = (await r.json()) as { object: string; data: unknown[] };
     expect(body.object).toBe("list");
     expect(body.data[0]).toMatchObject({ id: "reranker", object: "model", owned_by: "vllm", root: "BAAI/bge-reranker-base", parent: null, max_model_len: 512 });
   });
