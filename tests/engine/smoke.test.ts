@@ -20,7 +20,8 @@ describe("engine smoke test", () => {
     expect(up.outputs.secretHex.secret).toBe(true);
 
     // The random secret is stored only encrypted.
-    const exported = JSON.stringify(await p.stack.exportStack());
+    // `pulumi stack export` (the Automation API's exportStack decrypts: it passes --show-secrets).
+    const exported = p.cli(["stack", "export"]);
     expect(exported).not.toContain(hex);
     expect(exported).toContain("ciphertext");
     expect(filesContaining(p.backendDir, hex)).toEqual([]);
@@ -31,7 +32,7 @@ describe("engine smoke test", () => {
 
     const down = await p.stack.destroy();
     expect(down.summary.result).toBe("succeeded");
-    const after = await p.stack.exportStack();
+    const after = JSON.parse(p.cli(["stack", "export"])) as { deployment: { resources?: unknown[] } };
     expect(after.deployment.resources ?? []).toHaveLength(0);
   }, 300_000);
 });
