@@ -32,14 +32,14 @@ export interface TestProject {
  * Lays out `sources` (paths relative to `from`) in a temp dir: Pulumi.yaml and package.json copied,
  * the rest symlinked, plus the repository's node_modules.
  */
-export async function createTestProject(opts: { from?: string; sources?: string[]; stackName?: string; config?: ConfigMap; env?: Record<string, string> }): Promise<TestProject> {
+export async function createTestProject(opts: { from?: string; sources?: string[]; stackName?: string; config?: ConfigMap; env?: Record<string, string>; backendDir?: string }): Promise<TestProject> {
   pulumiBinary();
   const from = opts.from ?? ROOT;
   const base = mkdtempSync(join(tmpdir(), "vr-engine-"));
   const workDir = join(base, "project");
-  const backendDir = join(base, "backend");
+  const backendDir = opts.backendDir ?? join(base, "backend");
   mkdirSync(workDir);
-  mkdirSync(backendDir);
+  mkdirSync(backendDir, { recursive: true });
   const sources = opts.sources ?? readdirSync(from).filter((f) => !f.startsWith("Pulumi.") || f === "Pulumi.yaml");
   for (const s of sources) {
     if (s === "Pulumi.yaml" || s === "package.json") copyFileSync(join(from, s), join(workDir, s));
