@@ -39,7 +39,8 @@ export class ConfigError extends Error {
 export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
   const problems: string[] = [];
   const key = (k: string) => `vast-reranker:${k}`;
-  const str = (k: string, d: string) => get(k) ?? d;
+  // Pulumi.yaml declares every key with a default; "" means "not set".
+  const str = (k: string, d: string) => get(k) || d;
   const num = (k: string, d: number | undefined): number | undefined => {
     const raw = get(k);
     if (raw === undefined || raw === "") return d;
@@ -60,7 +61,7 @@ export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
     if (raw.trim().startsWith("[")) {
       try {
         const v = JSON.parse(raw) as unknown;
-        if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v;
+        if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.length ? v : undefined;
       } catch { /* reported below */ }
       problems.push(`${key(k)} must be a list of strings, e.g. pulumi config set --path '${key(k)}[0]' value (got ${raw})`);
       return undefined;
@@ -75,7 +76,7 @@ export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
   const cfg: DeploymentConfig = {
     model,
     servedModelName: str("servedModelName", model),
-    image: get("image"),
+    image: get("image") || undefined,
     maxModelLen: num("maxModelLen", DEFAULT_MAX_MODEL_LEN) as number,
     dtype: str("dtype", DEFAULT_DTYPE),
     extraArgs: list("extraArgs") ?? [],
