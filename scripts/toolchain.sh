@@ -69,10 +69,11 @@ go_usable() {
 }
 
 no_go_message() {
-  local have="none"
+  local have="none" why="no Pulumi CLI on PATH"
+  [ "${VAST_RERANKER_BUILD_PULUMI:-0}" = 1 ] && why="VAST_RERANKER_BUILD_PULUMI=1 asks for an offline build"
   command -v go >/dev/null 2>&1 && have="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || echo unknown)"
   cat >&2 <<EOF
-toolchain: error: no Pulumi CLI on PATH, and Go >= $GO_MIN_VERSION is needed to build one offline
+toolchain: error: $why, and Go >= $GO_MIN_VERSION is needed to build one offline
   (found: $have).
   Either install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g.
   'curl -fsSL https://get.pulumi.com | sh') and re-run this script — it will then use it —
@@ -311,7 +312,14 @@ case "$MODE" in
 esac
 
 if [ "${VAST_RERANKER_BUILD_PULUMI:-0}" != 1 ] && amb="$(ambient_pulumi)"; then
-  log "using the Pulumi CLI on PATH: $amb ($("$amb" version 2>/dev/null || echo 'version unknown'))"
+  amb_version="$("$amb" version 2>/dev/null || echo unknown)"
+  log "using the Pulumi CLI on PATH: $amb ($amb_version)"
+  sdk_version="$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' \
+    "$ROOT/node_modules/@pulumi/pulumi/package.json" 2>/dev/null | head -n1)"
+  if [ -n "$sdk_version" ] && ! version_ge "${amb_version#v}" "$sdk_version" 2>/dev/null; then
+    log "warning: that CLI ($amb_version) is older than the @pulumi/pulumi SDK ($sdk_version); upgrade it" \
+      "or use VAST_RERANKER_BUILD_PULUMI=1"
+  fi
   write_env ambient
 else
   build_all
