@@ -2,25 +2,35 @@
 import type { FaultKind, FaultSpec } from "../components/vast/types.ts";
 import type { LogEntry, RateLimits, StoredFault } from "./types.ts";
 
-export const FAULT_KINDS: readonly FaultKind[] = [
-  "offer_taken", "boot_exited", "boot_oci_created", "stuck_loading", "offline_after_running",
-  "vanish", "model_load_fail", "slow", "http_429", "http_5xx",
-];
+// A Record so that a FaultKind added to the shared types fails to compile here until handled.
+const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
+  offer_taken: "create",
+  boot_exited: "instance",
+  boot_oci_created: "instance",
+  stuck_loading: "instance",
+  offline_after_running: "instance",
+  vanish: "instance",
+  model_load_fail: "instance",
+  price_change: "instance",
+  slow: "http",
+  http_429: "http",
+  http_5xx: "http",
+};
+export const FAULT_KINDS = Object.keys(KIND_CLASS) as FaultKind[];
 /** Faults that shape an instance's life (matched when an instance is created, or applied to one). */
-export const INSTANCE_KINDS: readonly FaultKind[] = [
-  "boot_exited", "boot_oci_created", "stuck_loading", "offline_after_running", "vanish", "model_load_fail",
-];
-const HTTP_KINDS: readonly FaultKind[] = ["slow", "http_429", "http_5xx"];
+export const INSTANCE_KINDS = FAULT_KINDS.filter((k) => KIND_CLASS[k] === "instance");
+const HTTP_KINDS = FAULT_KINDS.filter((k) => KIND_CLASS[k] === "http");
 
 export function checkFault(spec: unknown): FaultSpec {
   const s = spec as FaultSpec;
   if (!s || typeof s !== "object" || !FAULT_KINDS.includes(s.kind)) {
     throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
   }
-  for (const k of ["offerId", "machineId", "instanceId", "count", "status", "delayMs"] as const) {
+  for (const k of ["offerId", "machineId", "instanceId", "count", "status", "delayMs", "factor"] as const) {
     if (s[k] !== undefined && typeof s[k] !== "number") throw new Error(`fault ${k} must be a number`);
   }
   if (s.route !== undefined && typeof s.route !== "string") throw new Error("fault route must be a string");
+  if (s.factor !== undefined && !(s.factor > 0)) throw new Error("fault factor must be > 0");
   if (s.kind === "http_5xx" && s.status !== undefined && (s.status < 500 || s.status > 599)) {
     throw new Error("http_5xx status must be 5xx");
   }

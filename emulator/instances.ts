@@ -76,6 +76,8 @@ export class Instances {
       timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
       jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
     };
+    const moved = rec.faults.get("price_change");
+    if (moved) this.reprice(rec, moved);
     if (lowBid) {
       // Vast creates an outbid spot instance stopped (vast-api.md §3.2).
       Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
@@ -215,9 +217,16 @@ export class Instances {
     void this.stopProc(rec);
   }
 
+  /** Prices moved between search and rent: the instance bills `factor` x (default 2). */
+  private reprice(rec: Rec, f: FaultSpec): void {
+    const k = f.factor ?? 2;
+    rec.offer = { ...rec.offer, dph_total: round(rec.offer.dph_total * k), dph_base: round((rec.offer.dph_base ?? rec.offer.dph_total) * k) };
+  }
+
   /** Apply a fault to an existing instance (as far as its phase still allows). */
   applyFault(rec: Rec, f: FaultSpec): void {
     rec.faults.set(f.kind, f);
+    if (f.kind === "price_change") this.reprice(rec, f);
     if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
     if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);

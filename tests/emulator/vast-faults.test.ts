@@ -69,6 +69,17 @@ describe("boot faults", () => {
     expect(admin?._emulator).toMatchObject({ destroyed: true, vanished: true });
   });
 
+  it("price_change: the rented instance bills factor x the searched price", async () => {
+    const [o] = await offers(emu, { direct_port_count: { gte: 1 }, allocated_storage: 40 });
+    await fault({ kind: "price_change", offerId: o.id, factor: 10 });
+    const r = await call(emu, "PUT", `/api/v0/asks/${o.id}/`, createBody(SSH)); // disk 40
+    const i = await until(emu, r.body.new_contract, (x) => x !== null);
+    expect(i?.dph_total).toBeCloseTo(o.dph_total * 10, 4);
+    const other = await rent(emu, SSH); // unscoped offers are unaffected
+    const j = await show(emu, other);
+    expect(j?.dph_total).toBeLessThan(5);
+  });
+
   it("rejects unknown fault kinds", async () => {
     const r = await fault({ kind: "meteor" });
     expect(r.status).toBe(400);
