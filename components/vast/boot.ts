@@ -127,12 +127,14 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
   let candidates: Offer[] = [];
   let searches = 0;
   let offersGone = 0;
+  let searched = "";
   for (let attempt = 1; attempt <= maxAttempts; ) {
     if (!candidates.length) {
       if (searches >= 3) break;
       searches++;
       const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(ctx.inputs.selection, excluded));
       candidates = rankOffers(offers, ctx.inputs.selection, excluded);
+      searched = `the last search returned ${offers.length} offers, ${candidates.length} acceptable`;
       ctx.log(`search ${searches}: ${offers.length} offers, ${candidates.length} acceptable`);
       if (!candidates.length) break;
     }
@@ -178,6 +180,8 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
     await discard(ctx, id, outcome.reason);
     excluded.push(outcome.machineId ?? offer.machine_id);
   }
-  const why = reasons.length ? reasons.join("; ") : "no offer matched the selection (loosen filter, gpuRamGb, maxPricePerHour or minReliability)";
+  const why = reasons.length
+    ? reasons.join("; ")
+    : `no offer matched the selection: ${searched}; loosen vast-reranker:filter, gpuRamGb, maxPricePerHour, minReliability or minCudaVersion (the image needs cuda_max_good >= ${ctx.inputs.selection.minCudaVersion ?? "its CUDA build"})`;
   throw new Error(`no Vast instance became ready (${why}); every instance rented on the way was destroyed`);
 }

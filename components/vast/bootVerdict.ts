@@ -14,7 +14,8 @@ export function hostPortOf(inst: Instance, containerPort: number): number | unde
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-const FATAL_STATUS = new Set(["exited", "unknown", "offline"]);
+// An array, not a Set: Pulumi's closure serializer does not rebuild Sets in the provider.
+const FATAL_STATUS: readonly string[] = ["exited", "unknown", "offline"];
 
 export function judgeBoot(inst: Instance | null, containerPort: number, msSinceRent: number, missingGraceMs = 60_000): BootVerdict {
   if (inst === null) {
@@ -25,7 +26,7 @@ export function judgeBoot(inst: Instance | null, containerPort: number, msSinceR
   }
   const status = inst.actual_status;
   const msg = (inst.status_msg ?? "").trim();
-  if (status !== null && FATAL_STATUS.has(status)) {
+  if (status !== null && FATAL_STATUS.includes(status)) {
     return { kind: "failed", reason: `instance is ${status}${msg ? `: ${msg}` : ""}` };
   }
   if (/OCI runtime create failed/i.test(msg) || /\bError\b/.test(msg)) {

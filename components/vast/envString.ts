@@ -2,7 +2,7 @@
 // see shared/reference/vast-api.md §3.1). Reproduced exactly, quirks included, so a string copied
 // from a guide gives the same instance as `vastai create instance --env ...`. Pure: no I/O.
 
-const FLAGS = new Set(["-e", "-p", "-h", "-v", "-n"]);
+const FLAGS: readonly string[] = ["-e", "-p", "-h", "-v", "-n"];
 
 /** Split on single spaces, except inside '...' or "..." spans; quote characters stay in the token. */
 function smartSplit(s: string): string[] {
@@ -45,7 +45,7 @@ export function parseEnvString(env: string): Record<string, string> {
   let prev: string | null = null;
   for (const tok of smartSplit(env)) {
     if (prev === null) {
-      if (FLAGS.has(tok)) prev = tok;
+      if (FLAGS.includes(tok)) prev = tok;
       continue;
     }
     if (prev === "-p") {

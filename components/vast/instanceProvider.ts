@@ -54,7 +54,9 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
       failures.push({ property: "vast:apiKey", reason: "no Vast API key: run `pulumi config set --secret vast:apiKey <key>` (or export VAST_API_KEY) before `pulumi up`" });
     }
     if (failures.length) return { failures };
-    const hasUnknown = JSON.stringify(news).includes(UNKNOWN);
+    // __provider is skipped: it is this code, which contains the sentinel itself.
+    const { __provider: _code, ...values } = news as VastInstanceInputs & { __provider?: string };
+    const hasUnknown = JSON.stringify(values).includes(UNKNOWN);
     const label = hasUnknown ? UNKNOWN : instanceLabel(news, specHash(news, secretEnvHash(news.secretEnv)));
     return { inputs: { ...news, label } };
   }

@@ -36,19 +36,19 @@ const MULTIPLIERS: Record<string, number> = { cpu_ram: 1000, gpu_ram: 1000, gpu_
 
 // CLI `offers_fields` plus documented/returned columns (reliability2, score, ...). Only used to catch
 // near-miss typos: unknown names far from all of these are still sent, as the CLI does.
-const KNOWN_FIELDS = new Set(
-  ("bw_nvlink compute_cap cpu_arch cpu_cores cpu_cores_effective cpu_ghz cpu_ram cuda_max_good datacenter " +
+// Plain arrays, not Sets: this module is serialized into the dynamic provider, and Pulumi's closure
+// serializer does not rebuild Set/Map objects (they arrive as plain objects).
+const KNOWN_FIELDS: readonly string[] = ("bw_nvlink compute_cap cpu_arch cpu_cores cpu_cores_effective cpu_ghz cpu_ram cuda_max_good datacenter " +
     "direct_port_count driver_version driver_vers disk_bw disk_space disk_name dlperf dlperf_per_dphtotal dph_total " +
     "dph_base duration external flops_per_dphtotal gpu_arch gpu_display_active gpu_frac gpu_mem_bw gpu_name gpu_ram " +
     "gpu_total_ram gpu_max_power gpu_max_temp gpu_lanes has_avx host_id id ask_contract_id bundle_id hosting_type " +
     "hostname inet_down inet_down_cost inet_up inet_up_cost machine_id min_bid mobo_name num_gpus pci_gen pcie_bw " +
     "reliability reliability2 rentable rented score storage_cost static_ip total_flops ubuntu_version os_version " +
-    "verification verified vms_enabled geolocation cluster_id cpu_name public_ipaddr " +
-    Object.keys(FIELD_ALIASES).join(" ")).split(" "),
-);
+  "verification verified vms_enabled geolocation cluster_id cpu_name public_ipaddr " +
+  Object.keys(FIELD_ALIASES).join(" ")).split(" ");
 
 /** Top-level keys of the search body; a filter term with one of these names is overwritten (CLI behaviour). */
-export const TOP_LEVEL_KEYS = new Set(["order", "type", "limit", "allocated_storage", "disable_bundling"]);
+export const TOP_LEVEL_KEYS: readonly string[] = ["order", "type", "limit", "allocated_storage", "disable_bundling"];
 
 /** Defaults the CLI adds unless `--no-default`; a filter term `<field>=any` removes one. */
 export const DEFAULT_FILTERS: Readonly<Record<string, FieldFilter>> = {
@@ -57,7 +57,7 @@ export const DEFAULT_FILTERS: Readonly<Record<string, FieldFilter>> = {
 export const DEFAULT_LIMIT = 64;
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const WILDCARDS = new Set(["?", "*", "any"]);
+const WILDCARDS: readonly string[] = ["?", "*", "any"];
 
 /** Python `str.strip(chars)`. */
 function stripChars(s: string, chars: string): string {
@@ -135,7 +135,7 @@ export function applyFilter(res: Record<string, FieldFilter>, filter: string, on
       value = items.map((x) => stripChars(x.replace(/_/g, " "), '"'));
     } else {
       if (stripped === "") throw new FilterSyntaxError(token, "missing value");
-      if (WILDCARDS.has(stripped)) {
+      if (WILDCARDS.includes(stripped)) {
         if (opName !== "eq") throw new FilterSyntaxError(token, "wildcards any/*/? only work with =");
         delete res[field];
         onRemove?.(field);
@@ -250,7 +250,7 @@ export function buildOfferQuery(sel: OfferSelection, excludedMachineIds: number[
 
 /** Known field closest to `name` by edit distance (with transpositions), if it is a likely typo. */
 export function suggestField(name: string): string | undefined {
-  if (KNOWN_FIELDS.has(name)) return undefined;
+  if (KNOWN_FIELDS.includes(name)) return undefined;
   let best: string | undefined;
   let bestD = name.length <= 5 ? 2 : 3; // allow 1 edit for short names, 2 otherwise
   for (const k of KNOWN_FIELDS) {
@@ -285,7 +285,7 @@ const finite = (v: unknown): v is number => typeof v === "number" && Number.isFi
 function filterValueErrors(parsed: Record<string, FieldFilter>): string[] {
   const out: string[] = [];
   for (const [field, f] of Object.entries(parsed)) {
-    if (TOP_LEVEL_KEYS.has(field)) out.push(`"${field}" is a search option, not a filter field: use the typed config (offerType, rankBy, limit, diskGb)`);
+    if (TOP_LEVEL_KEYS.includes(field)) out.push(`"${field}" is a search option, not a filter field: use the typed config (offerType, rankBy, limit, diskGb)`);
     const hint = suggestField(field);
     if (hint) out.push(`unknown field "${field}": did you mean "${hint}"?`);
     for (const [op, v] of Object.entries(f)) {

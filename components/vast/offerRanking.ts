@@ -86,7 +86,7 @@ function matchOp(field: string, actual: unknown, op: string, expected: unknown):
  */
 export function offerMatchesQuery(offer: Offer, query: OfferQuery): boolean {
   for (const [field, filter] of Object.entries(query)) {
-    if (TOP_LEVEL_KEYS.has(field) || filter === null || typeof filter !== "object" || Array.isArray(filter)) continue;
+    if (TOP_LEVEL_KEYS.includes(field) || filter === null || typeof filter !== "object" || Array.isArray(filter)) continue;
     const actual = offerValue(offer, field);
     if (actual === undefined) continue;
     for (const [op, expected] of Object.entries(filter as FieldFilter)) {
