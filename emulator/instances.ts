@@ -127,7 +127,14 @@ export class Instances {
     const wanted = direct ? publishedPorts(rec.req.env) : [];
     const tokens = rec.req.runtype.split(/\s+/);
     const hostPorts: Record<string, number> = {};
-    for (const p of wanted) hostPorts[p.key] = p.proto === "tcp" ? await freePort() : 30_000 + (rec.id % 20_000);
+    const taken = new Set(this.live().flatMap((r) => Object.values(r.hostPorts)));
+    for (const p of wanted) {
+      // A port handed out earlier may not be bound yet (model load): never hand it out twice.
+      let port = 30_000 + (rec.id % 20_000);
+      for (let n = 0; p.proto === "tcp" && n < 20 && (n === 0 || taken.has(port)); n++) port = await freePort();
+      taken.add(port);
+      hostPorts[p.key] = port;
+    }
     if (direct && tokens.some((t) => t.endsWith("_direc") || t.endsWith("_direct"))) hostPorts["22/tcp"] = rec.sshPort ?? 22;
     if (direct && tokens.some((t) => t.startsWith("jupyter_direc"))) hostPorts["8080/tcp"] = (rec.sshPort ?? 22) + 1;
     // Changed while we were allocating (destroyed, stopped, emulator shut down or reset)?

@@ -210,7 +210,7 @@ export async function handleVast(ctx: Ctx, req: IncomingMessage, res: ServerResp
     else if (match.route.auth && !key) reply = fail(ctx.settings.missingKeyStatus, "auth_error", "Authentication credentials were not provided.");
     else if (match.route.auth && !ctx.keys.has(key as string)) reply = fail(401, "auth_error", "Invalid user key");
     else {
-      const limited = ctx.limiter.check(route, identity, ctx.settings.rateLimits);
+      const limited = ctx.limiter.check(route, key ?? "anonymous", ctx.settings.rateLimits);
       if (limited) reply = text(429, `API requests too frequent endpoint threshold=${thresholdText(limited)}`);
       else if (body === undefined) reply = fail(400, "invalid_request", "JSON parse error: the request body is not valid JSON");
       else reply = await match.route.handler({ ctx, url, params: match.params, body });
