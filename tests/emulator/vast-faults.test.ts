@@ -43,8 +43,9 @@ describe("boot faults", () => {
   });
 
   it("stuck_loading: never leaves loading", async () => {
-    const id = await rent(emu, SSH);
-    expect((await fault({ kind: "stuck_loading", instanceId: id })).status).toBe(200);
+    const [o] = await offers(emu, { direct_port_count: { gte: 1 } });
+    expect((await fault({ kind: "stuck_loading", offerId: o.id })).status).toBe(200);
+    const id = (await call(emu, "PUT", `/api/v0/asks/${o.id}/`, createBody(SSH))).body.new_contract;
     await until(emu, id, (x) => x?.actual_status === "loading");
     await sleep(350);
     expect((await show(emu, id))?.actual_status).toBe("loading");
@@ -128,16 +129,16 @@ describe("HTTP faults", () => {
 describe("rate limiting", () => {
   it("is off by default, then 429 per route and identity when configured", async () => {
     for (let n = 0; n < 5; n++) expect((await call(emu, "GET", "/api/v1/instances/")).status).toBe(200);
-    const cfg = await call(emu, "POST", "/_emulator/config", { rateLimits: { "GET /api/v1/instances": 300 } }, { key: null });
-    expect(cfg.body.rateLimits).toEqual({ "GET /api/v1/instances": 300 });
+    const cfg = await call(emu, "POST", "/_emulator/config", { rateLimits: { "GET /api/v1/instances": 1000 } }, { key: null });
+    expect(cfg.body.rateLimits).toEqual({ "GET /api/v1/instances": 1000 });
     try {
       expect((await call(emu, "GET", "/api/v1/instances/")).status).toBe(200);
       const limited = await call(emu, "GET", "/api/v1/instances/");
       expect(limited.status).toBe(429);
-      expect(limited.text).toBe("API requests too frequent endpoint threshold=0.3");
+      expect(limited.text).toBe("API requests too frequent endpoint threshold=1.0");
       expect(limited.headers.get("retry-after")).toBeNull();
       expect((await call(emu, "POST", "/api/v0/bundles/", {}, { key: null })).status).toBe(200); // other route
-      await sleep(320);
+      await sleep(1050);
       expect((await call(emu, "GET", "/api/v1/instances/")).status).toBe(200);
       emu.configure({ rateLimits: "vast" as never });
       expect(emu.configure({}).rateLimits["PUT /api/v0/asks/:id"]).toBe(4500);

@@ -8,7 +8,7 @@ const SSH = { image: "vastai/base-image:@vastai-automatic-tag", runtype: "ssh_di
 
 let emu: RunningEmulator;
 beforeAll(async () => {
-  emu = await start({ apiKeys: ["key-one", "key-two"], pendingMs: 150, createdMs: 150, loadingMs: 150 });
+  emu = await start({ apiKeys: ["key-one", "key-two"], pendingMs: 300, createdMs: 150, loadingMs: 150 });
 });
 afterAll(() => emu.stop());
 
@@ -90,12 +90,12 @@ describe("an instance's life", () => {
     expect(first).toMatchObject({ id, actual_status: null, intended_status: "running", cur_state: "running", ports: null, public_ipaddr: null, status_msg: null });
     expect(typeof first?.start_date).toBe("number");
     const created = await until(emu, id, (i) => i?.actual_status === "created");
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     expect(created?.ports).toBeNull();
     const loading = await until(emu, id, (i) => i?.actual_status === "loading");
     expect(loading?.public_ipaddr).toBeNull();
     const running = await until(emu, id, (i) => i?.actual_status === "running");
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(440);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(590);
     expect(running).toMatchObject({
       label: "life", image_uuid: SSH.image, image_runtype: SSH.runtype, public_ipaddr: "127.0.0.1", is_bid: false,
       extra_env: [["-p 8000:8000", "1"], ["FOO", "bar"]],
@@ -135,15 +135,15 @@ describe("an instance's life", () => {
   });
 
   it("optional lingering after delete and read-after-create lag", async () => {
-    emu.configure({ lingerDeletedMs: 300, readLagMs: 100 });
+    emu.configure({ lingerDeletedMs: 800, readLagMs: 400 });
     try {
       const id = await rent(emu, SSH);
       expect(await show(emu, id)).toBeNull();
-      await sleep(120);
+      await sleep(420);
       expect(await show(emu, id)).not.toBeNull();
       await call(emu, "DELETE", `/api/v0/instances/${id}/`, {});
       expect(await show(emu, id)).toMatchObject({ cur_state: "unloaded" });
-      await sleep(350);
+      await sleep(850);
       expect(await show(emu, id)).toBeNull();
     } finally {
       emu.configure({ lingerDeletedMs: 0, readLagMs: 0 });
