@@ -176,6 +176,9 @@ export class Instances {
       VAST_EMULATOR_MODEL_LOAD_MS: String(this.settings.modelLoadMs),
       VAST_EMULATOR_MODEL_LOAD_FAIL: rec.faults.has("model_load_fail") ? "1" : "0",
     };
+    // The image tag says which vLLM this is (/version, and which prefixes the stock key check guards).
+    const tagVersion = /:v?(\d+\.\d+(?:\.\d+)?)(?:[-+.][\w.]*)?$/.exec(rec.req.image.trim())?.[1];
+    if (tagVersion && !own.VLLM_STANDIN_VERSION) env.VLLM_STANDIN_VERSION = tagVersion;
     const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
     rec.proc = proc;
     void proc.exited.then((code) => {

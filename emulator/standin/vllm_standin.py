@@ -8,8 +8,10 @@ must not be repeated). Emulator-only environment (all optional):
   VAST_EMULATOR_PORT_MAP          "8000=41234,..." container port -> loopback host port to bind
   VAST_EMULATOR_MODEL_LOAD_MS     "model load" time before listening (connection refused until then)
   VAST_EMULATOR_MODEL_LOAD_FAIL   "1": log a load error and exit 1 without ever listening
-  VLLM_STANDIN_GUARDED_PREFIXES   "v1-only" (vLLM <= 0.20) or a comma list; default /v1,/v2,/inference,/cohere
-  VLLM_STANDIN_VERSION            what /version reports (default 0.29.0)
+  VLLM_STANDIN_GUARDED_PREFIXES   "v1-only" (vLLM <= 0.20) or a comma list; default: by version
+  VLLM_STANDIN_VERSION            what /version reports (default 0.29.0; the emulator passes the image
+                                  tag's version); < 0.21 guards /v1 only, < 0.27.1 adds /v2 and
+                                  /inference, later also /cohere
   VAST_EMULATOR_PID               the emulator's pid: if it dies, this instance's process group is killed
 """
 
@@ -156,7 +158,7 @@ def main(argv: list[str]) -> int:
     log.info("Supported tasks: ['classify', 'score']")
 
     state = handlers.State(model, served, args.max_model_len, version)
-    prefixes = appmod.guarded_prefixes(os.environ.get("VLLM_STANDIN_GUARDED_PREFIXES"))
+    prefixes = appmod.guarded_prefixes(os.environ.get("VLLM_STANDIN_GUARDED_PREFIXES"), version)
     app = appmod.build_app(state, keys, prefixes, load_middlewares(args.middleware))
     port = bind_port(args.port)
     log.info("Starting vLLM server on http://%s:%d", args.host or "0.0.0.0", args.port)

@@ -22,12 +22,26 @@ log = logging.getLogger("vllm.entrypoints.openai.api_server")
 CURRENT_PREFIXES = ("/v1", "/v2", "/inference", "/cohere")
 
 
-def guarded_prefixes(setting: str | None) -> tuple[str, ...]:
-    if not setting:
-        return CURRENT_PREFIXES
-    if setting.strip().lower() in ("v1-only", "legacy", "<=0.20"):
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for p in version.split(".")[:3]:
+        digits = "".join(ch for ch in p if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def guarded_prefixes(setting: str | None, version: str = "0.29.0") -> tuple[str, ...]:
+    """Explicit setting, else the guard of that vLLM era (vllm-api.md §3.2; boundaries approximate)."""
+    if setting:
+        if setting.strip().lower() in ("v1-only", "legacy", "<=0.20"):
+            return ("/v1",)
+        return tuple(p.strip() for p in setting.split(",") if p.strip())
+    v = _version_tuple(version)
+    if v < (0, 21):
         return ("/v1",)
-    return tuple(p.strip() for p in setting.split(",") if p.strip())
+    if v < (0, 27, 1):
+        return ("/v1", "/v2", "/inference")
+    return CURRENT_PREFIXES
 
 
 class AuthenticationMiddleware:

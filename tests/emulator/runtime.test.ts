@@ -84,9 +84,10 @@ describe("executing the launch", () => {
   });
 
   it("the cohere-ai client (CohereClientV2, server root as base URL) reranks against the instance", async () => {
-    const id = await rent(emu, { ...ENTRYPOINT, env: { "-p 8000:8000": "1", VLLM_API_KEY: VKEY } });
+    const id = await rent(emu, { ...ENTRYPOINT, image: "vllm/vllm-openai:v0.30.0-cu129", env: { "-p 8000:8000": "1", VLLM_API_KEY: VKEY } });
     const { base } = await running(id);
     await healthy(base);
+    expect(await (await fetch(`${base}/version`)).json()).toEqual({ version: "0.30.0" }); // from the image tag
     const co = new CohereClientV2({ token: VKEY, environment: base, maxRetries: 0 });
     const res = await co.rerank({ model: "reranker", query: GUIDE_QUERY, documents: GUIDE_DOCS });
     expect(res.results.map((r) => r.index).slice(0, 2).sort()).toEqual([0, 2]);

@@ -62,6 +62,17 @@ describe("auth modes and flags", () => {
     }
   });
 
+  it("without an explicit setting the guard follows the version (0.20.x: /v1 only)", async () => {
+    const s = await standin(["--model", "m"], { VLLM_API_KEY: KEY, VLLM_STANDIN_VERSION: "0.20.2" });
+    try {
+      expect(await (await fetch(`${s.base}/version`)).json()).toEqual({ version: "0.20.2" });
+      expect((await post(s.base, "/v2/rerank", body)).status).toBe(200); // vllm#42591
+      expect((await post(s.base, "/v1/rerank", body)).status).toBe(401);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("no key configured: nothing is checked", async () => {
     const s = await standin(["BAAI/bge-reranker-base"]); // positional model_tag
     try {
