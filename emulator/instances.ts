@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { ActualStatus, FaultKind, FaultSpec, Offer, PortBinding } from "../components/vast/types.ts";
 import { priced } from "./market.ts";
-import { appendLog, freePort, kill, launch, launchArgv, STANDIN_BIN, type Proc } from "./runtime.ts";
+import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type Proc } from "./runtime.ts";
 import type { Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
 
@@ -154,31 +154,16 @@ export class Instances {
   private start(rec: Rec): void {
     const argv = launchArgv(rec.req);
     if (!argv) return;
-    const portMap = Object.entries(rec.hostPorts)
-      .filter(([k]) => k.endsWith("/tcp"))
-      .map(([k, v]) => `${k.split("/")[0]}=${v}`)
-      .join(",");
-    const own: Record<string, string> = {};
-    for (const [k, v] of Object.entries(rec.req.env)) if (!k.startsWith("-")) own[k] = v;
-    const vastPorts = Object.fromEntries(Object.entries(rec.hostPorts).map(([k, v]) => [`VAST_${k.endsWith("/udp") ? "UDP" : "TCP"}_PORT_${k.split("/")[0]}`, String(v)]));
-    const env: Record<string, string> = {
-      ...own,
-      ...vastPorts,
-      PATH: `${STANDIN_BIN}:${own.PATH ?? process.env.PATH ?? "/usr/bin:/bin"}`,
-      HOME: rec.dir,
-      TMPDIR: rec.dir,
-      PUBLIC_IPADDR: "127.0.0.1",
-      CONTAINER_ID: `C.${rec.id}`,
-      VAST_CONTAINERLABEL: `C.${rec.id}`,
-      VAST_EMULATOR_PYTHON: this.rt.python,
-      VAST_EMULATOR_PORT_MAP: portMap,
-      VAST_EMULATOR_PID: String(process.pid),
-      VAST_EMULATOR_MODEL_LOAD_MS: String(this.settings.modelLoadMs),
-      VAST_EMULATOR_MODEL_LOAD_FAIL: rec.faults.has("model_load_fail") ? "1" : "0",
-    };
-    // The image tag says which vLLM this is (/version, and which prefixes the stock key check guards).
-    const tagVersion = /:v?(\d+\.\d+(?:\.\d+)?)(?:[-+.][\w.]*)?$/.exec(rec.req.image.trim())?.[1];
-    if (tagVersion && !own.VLLM_STANDIN_VERSION) env.VLLM_STANDIN_VERSION = tagVersion;
+    const env = containerEnv({
+      id: rec.id,
+      dir: rec.dir,
+      image: rec.req.image,
+      env: rec.req.env,
+      hostPorts: rec.hostPorts,
+      python: this.rt.python,
+      modelLoadMs: this.settings.modelLoadMs,
+      modelLoadFail: rec.faults.has("model_load_fail"),
+    });
     const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
     rec.proc = proc;
     void proc.exited.then((code) => {

@@ -29,6 +29,43 @@ export function launchArgv(req: CreateRequest): string[] | null {
   return ["vllm", "serve", ...req.args];
 }
 
+export interface ContainerInfo {
+  id: number;
+  dir: string;
+  image: string;
+  env: Record<string, string>; // the create body's env dict ("-p ..." keys included)
+  hostPorts: Record<string, number>; // "8000/tcp" -> loopback port
+  python: string;
+  modelLoadMs: number;
+  modelLoadFail: boolean;
+}
+
+/** The environment a container process sees: its `-e` vars, Vast's own, and the emulator's hooks. */
+export function containerEnv(c: ContainerInfo): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.env)) if (!k.startsWith("-")) own[k] = v;
+  const ports = Object.entries(c.hostPorts);
+  const env: Record<string, string> = {
+    ...own,
+    ...Object.fromEntries(ports.map(([k, v]) => [`VAST_${k.endsWith("/udp") ? "UDP" : "TCP"}_PORT_${k.split("/")[0]}`, String(v)])),
+    PATH: `${STANDIN_BIN}:${own.PATH ?? process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: c.dir,
+    TMPDIR: c.dir,
+    PUBLIC_IPADDR: "127.0.0.1",
+    CONTAINER_ID: `C.${c.id}`,
+    VAST_CONTAINERLABEL: `C.${c.id}`,
+    VAST_EMULATOR_PYTHON: c.python,
+    VAST_EMULATOR_PORT_MAP: ports.filter(([k]) => k.endsWith("/tcp")).map(([k, v]) => `${k.split("/")[0]}=${v}`).join(","),
+    VAST_EMULATOR_PID: String(process.pid),
+    VAST_EMULATOR_MODEL_LOAD_MS: String(c.modelLoadMs),
+    VAST_EMULATOR_MODEL_LOAD_FAIL: c.modelLoadFail ? "1" : "0",
+  };
+  // The image tag says which vLLM this is (/version, and which prefixes the stock key check guards).
+  const tagVersion = /:v?(\d+\.\d+(?:\.\d+)?)(?:[-+.][\w.]*)?$/.exec(c.image.trim())?.[1];
+  if (tagVersion && !own.VLLM_STANDIN_VERSION) env.VLLM_STANDIN_VERSION = tagVersion;
+  return env;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
