@@ -5,28 +5,14 @@ import { join } from "node:path";
 import { ROOT, createTestProject, filesContaining, type TestProject } from "../helpers/engine.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
-
-const STACK_SOURCES = ["Pulumi.yaml", "package.json", "index.ts", "components"];
-export const FAST_POLLS = { VAST_POLL_FIRST_MS: "200", VAST_POLL_CAP_MS: "500" };
-
-export function localStackConfig(emu: RunningEmulator, extra: Record<string, string> = {}) {
-  return {
-    "vast:apiUrl": { value: emu.url },
-    "vast:apiKey": { value: emu.apiKey, secret: true },
-    "vast-reranker:bootTimeoutSeconds": { value: "60" },
-    "vast-reranker:probeTimeoutSeconds": { value: "60" },
-    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`vast-reranker:${k}`, { value: v }])),
-  };
-}
-
-const live = (emu: RunningEmulator) => emu.instances().filter((i) => !i._emulator.destroyed && !i._emulator.vanished);
+import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
 
 describe("deploy the reranker stack (hardened, default)", () => {
   let emu: RunningEmulator;
   let p: TestProject;
   let consumer: TestProject | undefined;
   beforeAll(async () => {
-    emu = await startEmulator({ pendingMs: 100, createdMs: 200, loadingMs: 500, modelLoadMs: 800, readLagMs: 0 });
+    emu = await startEmulator(FAST_BOOT);
     p = await createTestProject({ sources: STACK_SOURCES, stackName: "local", config: localStackConfig(emu), env: FAST_POLLS });
   }, 120_000);
   afterAll(async () => {
