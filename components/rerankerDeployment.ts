@@ -122,8 +122,11 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       logging: "stdoutAndStderr",
     }, { parent: this, dependsOn: [this.instance], additionalSecretOutputs: ["stdout", "stderr"] });
 
-    // Everything below resolves only once the probe has passed.
-    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([this.readiness.stdout, v]).apply(([, x]) => x);
+    // Everything below resolves only once the probe has passed. The probe's output is secret only by
+    // taint (its env holds the key; it never prints it, which tests check), so it does not make the
+    // endpoint secret.
+    const passed = pulumi.unsecret(this.readiness.stdout);
+    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([passed, v]).apply(([, x]) => x);
     this.endpoint = ready(base);
     this.ip = ready(this.instance.publicIp);
     this.port = ready(this.instance.port);
@@ -135,7 +138,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
     this.gpuName = ready(this.instance.gpuName);
     this.pricePerHour = ready(this.instance.pricePerHour);
     // The probe never prints the key (tested), so its report need not stay secret.
-    this.probeReport = pulumi.unsecret(this.readiness.stdout);
+    this.probeReport = passed;
 
     this.registerOutputs({
       endpoint: this.endpoint, rerankUrl: this.rerankUrl, scoreUrl: this.scoreUrl, apiKey: this.apiKey,

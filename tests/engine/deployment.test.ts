@@ -29,6 +29,9 @@ describe("deploy the reranker stack (hardened, default)", () => {
     const key = o.apiKey as string;
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     expect(up.outputs.apiKey.secret).toBe(true);
+    for (const k of ["endpoint", "ip", "port", "rerankUrl", "scoreUrl", "cohereBaseUrl", "model", "instanceId", "gpuName", "pricePerHour", "probeReport"]) {
+      expect(up.outputs[k].secret, `${k} should be readable without --show-secrets`).toBe(false);
+    }
     expect(o.endpoint).toBe(`http://${o.ip}:${o.port}`);
     expect(o.ip).toMatch(/^127\./);
     expect(o.rerankUrl).toBe(`${o.endpoint}/v1/rerank`);
