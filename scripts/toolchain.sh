@@ -292,7 +292,7 @@ EOF
     cd "$tmp/prog"
     export PULUMI_CONFIG_PASSPHRASE=test
     pulumi login --non-interactive "file://$tmp/state" >/dev/null
-    pulumi stack init t --non-interactive >/dev/null
+    pulumi stack init t --non-interactive >/dev/null 2>&1
     pulumi up --yes --skip-preview --non-interactive >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
     out="$(pulumi stack output stdout --non-interactive)"
     len="$(pulumi stack output keyLength --show-secrets --non-interactive)"

@@ -367,7 +367,11 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	args = append(args, entry)
 	args = append(args, req.GetArgs()...)
 
-	config, err := json.Marshal(req.GetConfig())
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{} // the SDK does Object.keys(JSON.parse(PULUMI_CONFIG))
+	}
+	config, err := json.Marshal(configMap)
 	if err != nil {
 		return nil, err
 	}
