@@ -90,11 +90,11 @@ async function send(
     bodyTimeout: opts.timeoutMs ?? 30_000,
   });
   const text = await res.body.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    parsed = undefined; // 429 bodies are often plain text
+    // 429 bodies are often plain text: keep `parsed` undefined and use `text`.
   }
   return { status: res.statusCode, body: parsed, text };
 }
