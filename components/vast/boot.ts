@@ -121,6 +121,10 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
       if (outcome.machineId !== undefined) excluded.push(outcome.machineId);
       reasons.push(`instance ${existingId}: ${outcome.reason}`);
     }
+    // An update cannot change the resource's id, so a resumed instance that failed is not replaced here.
+    if (ctx.resumeId !== undefined) {
+      throw new Error(`instance ${existingId} did not become ready (${reasons.join("; ") || "price above cap"}) and was destroyed: run \`pulumi up --refresh\` to drop it from state and rent a new one`);
+    }
   }
 
   const maxAttempts = ctx.inputs.maxAttempts;

@@ -73,7 +73,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
     const opts = this.client(inputs);
     const label = inputs.label ?? instanceLabel(inputs, specHash(inputs, secretEnvHash(inputs.secretEnv)));
     const hash = secretEnvHash(inputs.secretEnv);
-    const { secretEnv: _s, ...persisted } = inputs;
+    const persisted = withoutSecrets(inputs);
     try {
       const { instance, offerId } = await bootInstance({ opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`) });
       return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };

@@ -104,3 +104,18 @@ describe("failover", () => {
     expect(live(emu)).toHaveLength(1);
   });
 });
+
+describe("resume", () => {
+  it("a resumed instance that fails is destroyed and not silently swapped for another id", async () => {
+    await emu.reset();
+    emu.replaceMarket(smallMarket());
+    emu.injectFault({ kind: "boot_exited", machineId: 700 });
+    const p = await configuredProvider(emu);
+    const i = (await p.check({} as never, inputs())).inputs as ReturnType<typeof inputs>;
+    const rented = await fetch(`${emu.url}/api/v0/asks/9000/`, { method: "PUT", headers: { authorization: `Bearer ${emu.apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ client_id: "me", image: i.image, env: i.env, disk: 40, label: i.label, runtype: "args", args: i.args, onstart: null, price: null }) }).then((r) => r.json() as Promise<{ new_contract: number }>);
+    const olds = { ...i, secretEnv: undefined, instanceId: rented.new_contract, status: "initializing" } as unknown as VastInstanceOutputs;
+    await expect(p.update(String(rented.new_contract), olds, i)).rejects.toThrow(/pulumi up --refresh/);
+    expect(live(emu)).toHaveLength(0);
+    expect(rents(emu)).toBe(1);
+  });
+});
