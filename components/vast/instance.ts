@@ -50,6 +50,8 @@ export class VastInstance extends pulumi.dynamic.Resource {
       instanceId: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
       pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined,
     };
-    super(provider, name, inputs, opts, "vast", "Instance");
+    // The key's hash is secret too: a user-chosen (weak) key could be guessed from it offline.
+    const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "secretEnvHash"];
+    super(provider, name, inputs, { ...opts, additionalSecretOutputs: secretOutputs }, "vast", "Instance");
   }
 }

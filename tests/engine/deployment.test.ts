@@ -63,6 +63,8 @@ describe("deploy the reranker stack (hardened, default)", () => {
 
     // Neither the generated key nor the Vast key is stored or printed in plaintext.
     const exported = p.cli(["stack", "export"]);
+    const inst = (JSON.parse(exported) as { deployment: { resources: Array<{ type: string; outputs: Record<string, unknown> }> } }).deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vast:Instance");
+    expect(JSON.stringify(inst?.outputs.secretEnvHash)).toContain("ciphertext");
     for (const secret of [key, emu.apiKey]) {
       expect(exported).not.toContain(secret);
       expect(upLog).not.toContain(secret);
