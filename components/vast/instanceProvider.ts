@@ -63,7 +63,11 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
 
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
     const next: Record<string, unknown> = { ...news, secretEnvHash: secretEnvHash(news.secretEnv) };
-    const replaces = replacedKeys(olds as unknown as Record<string, unknown>, next);
+    // A host that went offline, or a container that exited, after the deploy never serves again
+    // (Vast's advice: destroy and rent elsewhere). `pulumi refresh` records the status; the next
+    // `up` replaces the instance (the dead one is destroyed first) and the probe runs again.
+    const dead = olds.status === "offline" || olds.status === "exited";
+    const replaces = [...replacedKeys(olds as unknown as Record<string, unknown>, next), ...(dead ? ["status"] : [])];
     const inPlace = ["label", "labelPrefix", "maxAttempts", "bootTimeoutSeconds"].filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
     // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first.
     return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
