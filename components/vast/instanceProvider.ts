@@ -49,7 +49,8 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async check(_olds: VastInstanceInputs, news: VastInstanceInputs): Promise<pulumi.dynamic.CheckResult> {
-    const failures = validateInstanceInputs(news, UNKNOWN);
+    // The configured URL (vast:apiUrl / VAST_API_URL) is checked too, though only an input override is stored.
+    const failures = validateInstanceInputs({ ...news, apiUrl: news.apiUrl ?? (this.apiUrl || process.env.VAST_API_URL || undefined) }, UNKNOWN);
     if (!this.apiKey && !process.env.VAST_API_KEY) {
       failures.push({ property: "vast:apiKey", reason: "no Vast API key: run `pulumi config set --secret vast:apiKey <key>` (or export VAST_API_KEY) before `pulumi up`" });
     }
