@@ -2,7 +2,7 @@
 // with the emulator's `vllm` shim (its Starlette stand-in honours --middleware and stock auth),
 // then the probe program against it. Hardened must pass; the guide's unhardened launch must fail.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -49,7 +49,7 @@ const probeEnv = (port: number, more: Record<string, string> = {}) => ({
   PROBE_DEADLINE_SECONDS: "20", ...more,
 });
 
-describe.skipIf(!existsSync(path.join(SHIM_DIR, "vllm")))("launch + emulator stand-in + probe", () => {
+describe("launch + emulator stand-in + probe", () => {
   it("hardened launch passes the probe", async () => {
     const port = await launch(true);
     const r = await run(process.execPath, ["components/readiness/probe.ts"], probeEnv(port, { PROBE_HARDENED: "true" }));
