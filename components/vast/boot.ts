@@ -14,7 +14,7 @@ export interface BootContext {
   log: (message: string) => void;
   /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
   resumeId?: number;
-  /** Status poll schedule: first delay and cap (defaults 1 s and 10 s; env VAST_POLL_FIRST_MS / VAST_POLL_CAP_MS). */
+  /** Status poll schedule: first delay and cap (defaults 2 s and 12 s; env VAST_POLL_FIRST_MS / VAST_POLL_CAP_MS). */
   pollFirstMs?: number;
   pollCapMs?: number;
 }
@@ -33,6 +33,16 @@ export class TrackedInstanceError extends Error {
     this.trackedId = trackedId;
   }
 }
+
+/**
+ * Production status-poll schedule (benchmarked in docs/benchmarks.md). First delay 2 s: Vast's documented
+ * minimum interval for GET /instances/{id} — a faster poll is answered 429 and wasted. Then ×1.5 per
+ * unchanged answer, back to 2 s on every status change, capped at 12 s: a 3-minute image pull costs
+ * about 19 status polls (≤ 25 Vast calls per deploy). Noticing `running` up to 12 s late costs nothing
+ * in practice: vLLM still loads the model then, while the readiness probe polls the endpoint itself.
+ */
+export const STATUS_POLL_FIRST_MS = 2_000;
+export const STATUS_POLL_CAP_MS = 12_000;
 
 /** Poll tuning from the environment of the provider process (tests and the emulator use short ones). */
 function envMs(name: string, fallback: number): number {
@@ -73,7 +83,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promis
       sinceChange = 0;
     }
     if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
-    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", 10_000), ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", 1_000)), Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", STATUS_POLL_CAP_MS), ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS)), Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -81,7 +91,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promis
 async function discard(ctx: BootContext, id: number, why: string): Promise<void> {
   ctx.log(`destroying instance ${id}: ${why}`);
   try {
-    await vast.destroyAndConfirm(ctx.opts, id, 120_000, envMs("VAST_POLL_FIRST_MS", 1_000));
+    await vast.destroyAndConfirm(ctx.opts, id, 120_000, envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS));
   } catch (e) {
     throw new TrackedInstanceError(`instance ${id} failed (${why}) and its destroy could not be confirmed: ${(e as Error).message}`, id);
   }

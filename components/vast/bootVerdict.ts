@@ -45,8 +45,9 @@ export function judgeBoot(inst: Instance | null, containerPort: number, msSinceR
 }
 
 /**
- * Delay before the next status poll. Vast throttles per endpoint, so back off (1 s × 1.5ⁿ, capped),
+ * Delay before the next status poll. Vast throttles per endpoint, so back off (firstMs × 1.5ⁿ, capped),
  * but start over at a short delay whenever the status changes: the next step usually follows soon.
+ * The provider's production values are boot.ts STATUS_POLL_FIRST_MS / STATUS_POLL_CAP_MS.
  */
 export function nextPollDelayMs(pollsSinceChange: number, capMs = 10_000, firstMs = 1_000): number {
   return Math.min(capMs, Math.round(firstMs * 1.5 ** pollsSinceChange));
