@@ -29,6 +29,7 @@ export class TrackedInstanceError extends Error {
   readonly trackedId: number;
   constructor(message: string, trackedId: number) {
     super(message);
+    this.message = message; // Pulumi's closure serializer turns super(m) into Error.call(this, m), which sets nothing
     this.name = "TrackedInstanceError";
     this.trackedId = trackedId;
   }

@@ -30,6 +30,7 @@ export class VastApiError extends Error {
   readonly ambiguous: boolean;
   constructor(message: string, status: number, code: string | undefined, ambiguous: boolean) {
     super(message);
+    this.message = message; // Pulumi's closure serializer turns super(m) into Error.call(this, m), which sets nothing
     this.name = "VastApiError";
     this.status = status;
     this.code = code;

@@ -9,7 +9,9 @@ const EXPECTED = "expected <field> <op> <value> with op one of = != > >= < <= in
 export class FilterSyntaxError extends Error {
   readonly token: string;
   constructor(token: string, reason: string) {
-    super(`bad filter token ${JSON.stringify(token)}: ${reason}; ${EXPECTED}`);
+    const message = `bad filter token ${JSON.stringify(token)}: ${reason}; ${EXPECTED}`;
+    super(message);
+    this.message = message; // Pulumi's closure serializer turns super(m) into Error.call(this, m), which sets nothing
     this.name = "FilterSyntaxError";
     this.token = token;
   }
