@@ -12,7 +12,7 @@ import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { startEmulator, VAST_RATE_LIMITS, type RunningEmulator } from "../emulator/index.ts";
 import {
-  formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
+  childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
   type Pair, type PairSummary, type ProbeReport, type RouteCounts, type Row,
 } from "../components/bench/report.ts";
 
@@ -99,9 +99,21 @@ interface Project {
 }
 
 let pulumiEnv: NodeJS.ProcessEnv = {};
+const CPU_MARK = "@@bench-times@@";
 
-async function pulumi(p: Project, args: string[], allowFail = false): Promise<Ran> {
-  const r = await run("pulumi", [...args, "--stack", p.stack, "--non-interactive"], p.dir, pulumiEnv);
+/**
+ * Runs pulumi; with `cpu`, under `sh` whose `times` then reports the CPU time of the whole process tree
+ * (CLI, language host, program, plugins, dynamic provider: each is waited for by its parent).
+ */
+async function pulumi(p: Project, args: string[], allowFail = false, cpu = false): Promise<Ran & { cpuS?: number }> {
+  const argv = [...args, "--stack", p.stack, "--non-interactive"];
+  const r: Ran & { cpuS?: number } = cpu
+    ? await run("/bin/sh", ["-c", `pulumi "$@"; rc=$?; printf '\\n${CPU_MARK}' >&2; times >&2; exit $rc`, "sh", ...argv], p.dir, pulumiEnv)
+    : await run("pulumi", argv, p.dir, pulumiEnv);
+  if (cpu) {
+    const at = r.stderr.lastIndexOf(CPU_MARK);
+    r.cpuS = at < 0 ? undefined : childCpuSeconds(r.stderr.slice(at + CPU_MARK.length));
+  }
   if (r.code !== 0 && !allowFail) {
     throw new Error(`pulumi ${args.join(" ")} (${p.name}) exited ${r.code}:\n${(r.stdout + r.stderr).split("\n").slice(-40).join("\n")}`);
   }
@@ -280,19 +292,26 @@ async function destroy(emu: RunningEmulator, p: Project, label: string): Promise
 }
 
 /** Interleaved rounds: stack and baseline alternate who goes first; each round gives one ratio. */
-async function interleaved(what: string, subject: Project, baseline: Project, args: string[], rounds: number): Promise<PairSummary & { subjectMs: number[]; baselineMs: number[] }> {
+async function interleaved(what: string, subject: Project, baseline: Project, args: string[], rounds: number): Promise<PairSummary & { subjectMs: number[]; baselineMs: number[]; cpu: PairSummary }> {
   // Untimed warm-up of both (file cache, plugin binaries), then the timed rounds.
   await pulumi(subject, args);
   await pulumi(baseline, args);
   const pairs: Pair[] = [];
+  const cpuPairs: Pair[] = [];
   for (let i = 0; i < rounds; i++) {
     const order = subjectFirst(i) ? [subject, baseline] : [baseline, subject];
     const ms: Record<string, number> = {};
-    for (const p of order) ms[p.name] = (await pulumi(p, args)).ms;
+    const cpu: Record<string, number> = {};
+    for (const p of order) {
+      const r = await pulumi(p, args, false, true);
+      ms[p.name] = r.ms;
+      cpu[p.name] = r.cpuS ?? NaN;
+    }
     pairs.push({ subject: ms[subject.name], baseline: ms[baseline.name] });
-    log(`${what} round ${i + 1}/${rounds}: stack ${(ms[subject.name] / 1000).toFixed(2)} s, baseline ${(ms[baseline.name] / 1000).toFixed(2)} s, ratio ${(ms[subject.name] / ms[baseline.name]).toFixed(2)}`);
+    cpuPairs.push({ subject: cpu[subject.name], baseline: cpu[baseline.name] });
+    log(`${what} round ${i + 1}/${rounds}: stack ${(ms[subject.name] / 1000).toFixed(2)} s (cpu ${cpu[subject.name].toFixed(2)} s), baseline ${(ms[baseline.name] / 1000).toFixed(2)} s (cpu ${cpu[baseline.name].toFixed(2)} s), ratio ${(ms[subject.name] / ms[baseline.name]).toFixed(2)}`);
   }
-  return { ...summarizePairs(pairs), subjectMs: pairs.map((p) => p.subject), baselineMs: pairs.map((p) => p.baseline) };
+  return { ...summarizePairs(pairs), subjectMs: pairs.map((p) => p.subject), baselineMs: pairs.map((p) => p.baseline), cpu: summarizePairs(cpuPairs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,9 +433,9 @@ async function main(): Promise<void> {
       row(`Vast API calls per destroy (max of ${destroys.length})`, maxDestroy.total, "", 0, { cmp: "<=", limit: 3 }, formatRoutes(maxDestroy.calls)),
       row("Vast API calls during the no-change previews and ups", totalCalls(noChangeCalls), "", 0, undefined, formatRoutes(noChangeCalls)),
       row(`pulumi preview (no changes) ÷ baseline (median of ${preview.pairs} interleaved pairs)`, preview.ratio, "×", 2, { cmp: "<=", limit: 1.25 },
-        `stack ${(preview.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(preview.baselineMedianMs / 1000).toFixed(2)} s; ratios ${preview.ratios.map((r) => r.toFixed(2)).join(", ")}`),
+        `stack ${(preview.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(preview.baselineMedianMs / 1000).toFixed(2)} s; ratios ${preview.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${preview.cpu.ratio.toFixed(2)} (${preview.cpu.subjectMedianMs.toFixed(2)} s vs ${preview.cpu.baselineMedianMs.toFixed(2)} s)`),
       row(`pulumi up, no changes ÷ baseline (median of ${noopUp.pairs} interleaved pairs)`, noopUp.ratio, "×", 2, { cmp: "<=", limit: 1.25 },
-        `stack ${(noopUp.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(noopUp.baselineMedianMs / 1000).toFixed(2)} s; ratios ${noopUp.ratios.map((r) => r.toFixed(2)).join(", ")}`),
+        `stack ${(noopUp.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(noopUp.baselineMedianMs / 1000).toFixed(2)} s; ratios ${noopUp.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${noopUp.cpu.ratio.toFixed(2)} (${noopUp.cpu.subjectMedianMs.toFixed(2)} s vs ${noopUp.cpu.baselineMedianMs.toFixed(2)} s)`),
       row("probe duration after /health 200 (median)", median(checks), " ms", 0, undefined,
         `rerank ${step("rerank")} ms, score ${step("score")} ms, Cohere client ${step("cohere")} ms, auth matrix ${step("authMatrix")} ms`),
       row("probe: waiting for /health (median)", median(deploys.map((d) => d.probe.health?.readyAfterMs ?? NaN)), " ms", 0, undefined,

@@ -41,6 +41,17 @@ export function subjectFirst(round: number): boolean {
   return round % 2 === 0;
 }
 
+/**
+ * CPU seconds (user + system) of the children of a shell, from the output of its `times` builtin:
+ * line 1 is the shell itself, line 2 its waited-for children, each "<user>m<s>s <sys>m<s>s".
+ */
+export function childCpuSeconds(timesOutput: string): number | undefined {
+  const lines = timesOutput.trim().split("\n").filter((l) => /\d+m[\d.,]+s/.test(l));
+  if (lines.length < 2) return undefined;
+  const secs = [...lines[1].matchAll(/(\d+)m([\d.,]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2].replace(",", ".")));
+  return secs.length === 2 ? secs[0] + secs[1] : undefined;
+}
+
 export type RouteCounts = Record<string, number>;
 
 export function totalCalls(counts: RouteCounts): number {

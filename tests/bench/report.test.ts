@@ -2,7 +2,7 @@
 // is only as good as these medians, ratios and call counts.
 import { describe, expect, it } from "vitest";
 import {
-  check, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
+  check, childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
 } from "../../components/bench/report.ts";
 
 describe("bench statistics", () => {
@@ -97,5 +97,15 @@ describe("targets and the table", () => {
       "| a\\|b<br><sub>x\\|y</sub> | 2.0× | <= 1× | **no** |",
       "| c | 1 |  |  |",
     ]);
+  });
+});
+
+describe("CPU time of a process tree", () => {
+  it("reads the children's user + system time from a shell's `times`", () => {
+    expect(childCpuSeconds("0m0.001s 0m0.002s\n0m3.250s 0m0.750s\n")).toBeCloseTo(4, 9);
+    expect(childCpuSeconds("\n0m0.000s 0m0.001s\n1m2.500s 0m1.000s")).toBeCloseTo(63.5, 9);
+    expect(childCpuSeconds("0m0,010s 0m0,000s\n0m1,500s 0m0,250s")).toBeCloseTo(1.75, 9);
+    expect(childCpuSeconds("0m0.001s 0m0.002s")).toBeUndefined();
+    expect(childCpuSeconds("")).toBeUndefined();
   });
 });
