@@ -2,7 +2,7 @@
 // the CLI together with its plugins, as a crash or a terminal's Ctrl-C would), wait on emulator
 // events, and check the emulator's instance list against what the stacks' state knows.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { instanceIdsInState } from "../../components/reaper/orphans.ts";
@@ -92,6 +92,19 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
+/** Command lines of the live processes in process group `pgid` (Linux /proc). */
+export function groupCommandLines(pgid: number): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state ppid pgrp ...
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+    } catch { /* exited meanwhile */ }
+  }
+  return lines;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `cond` every `everyMs` until it holds; fails naming `what` after `timeoutMs`. */
@@ -111,6 +124,18 @@ export async function killHard(run: PulumiRun): Promise<RunResult> {
   const r = await run.done;
   await waitUntil("the killed process group to be gone", () => !groupAlive(run.child.pid as number), 10_000, 20);
   return r;
+}
+
+/**
+ * Brings a stack back to empty after a failed scenario (so the next one starts clean): unlock, drop
+ * pending creates, destroy, and reset the emulator (kills anything left). Never throws.
+ */
+export async function resetAfterFailure(p: TestProject, emu: RunningEmulator): Promise<void> {
+  for (const args of [["cancel", "--yes"], ["refresh", "--clear-pending-creates", "--yes"], ["destroy", "--yes", "--skip-preview"]]) {
+    await runPulumi(p, args).catch(() => undefined);
+  }
+  emu.clearFaults();
+  await emu.reset();
 }
 
 /** How many rent calls (`PUT /api/v0/asks/:id`) the emulator has answered. */
