@@ -36,6 +36,9 @@ const int = (name: keyof typeof values, min: number): number => {
 
 type Sender = (w: Workload) => Promise<number>;
 
+/** --compare-baseline: rounds of (tool, bare undici) over the same requests; odd count for a true median. */
+const BASELINE_ROUNDS = 5;
+
 /** Runs `total` requests with `concurrency` workers; returns samples and wall time. */
 async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean): Promise<{ samples: Sample[]; seconds: number }> {
   const samples: Sample[] = [];
@@ -81,20 +84,33 @@ export async function main(): Promise<void> {
     const run = await drive(tool, work, concurrency, progress);
     report = summarize(run.samples, run.seconds);
   } else {
-    // Interleaved rounds after a warm-up, so neither side profits from going second.
-    await drive(bare, work.slice(0, concurrency * 4), concurrency, false);
-    const toolRuns: Array<{ samples: Sample[]; seconds: number }> = [];
-    const bareRuns: Array<{ samples: Sample[]; seconds: number }> = [];
-    for (let round = 0; round < 3; round++) {
-      toolRuns.push(await drive(tool, work, concurrency, false));
-      bareRuns.push(await drive(bare, work, concurrency, false));
+    // Both paths warmed up (connections, JIT), then interleaved rounds that alternate which side goes
+    // first; the overhead is the median of the per-round ratios, so a busy moment of the machine or
+    // the server hits both sides of a round instead of skewing one median.
+    const warm = work.slice(0, Math.min(work.length, concurrency * 4));
+    await drive(bare, warm, concurrency, false);
+    await drive(tool, warm, concurrency, false);
+    const rounds: Array<{ tool: { samples: Sample[]; seconds: number }; bare: { samples: Sample[]; seconds: number } }> = [];
+    for (let round = 0; round < BASELINE_ROUNDS; round++) {
+      if (round % 2 === 0) {
+        const t = await drive(tool, work, concurrency, false);
+        rounds.push({ tool: t, bare: await drive(bare, work, concurrency, false) });
+      } else {
+        const b = await drive(bare, work, concurrency, false);
+        rounds.push({ tool: await drive(tool, work, concurrency, false), bare: b });
+      }
     }
-    const median = (runs: typeof toolRuns) => [...runs].sort((a, b) => a.seconds - b.seconds)[1];
-    const mt = median(toolRuns);
-    const mb = median(bareRuns);
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const medianRun = (side: "tool" | "bare") => {
+      const m = mid(rounds.map((r) => r[side].seconds));
+      return rounds.map((r) => r[side]).find((r) => r.seconds === m) as { samples: Sample[]; seconds: number };
+    };
+    const mt = medianRun("tool");
+    const mb = medianRun("bare");
     report = summarize(mt.samples, mt.seconds);
     result.baseline = summarize(mb.samples, mb.seconds);
-    result.overhead = mt.seconds / mb.seconds;
+    result.rounds = rounds.map((r) => ({ toolSeconds: r.tool.seconds, bareSeconds: r.bare.seconds }));
+    result.overhead = mid(rounds.map((r) => r.tool.seconds / r.bare.seconds));
   }
   result.report = report;
   await agent.close();
