@@ -87,9 +87,9 @@ export async function main(): Promise<void> {
     // Both paths warmed up (connections, JIT), then interleaved rounds that alternate which side goes
     // first; the overhead is the median of the per-round ratios, so a busy moment of the machine or
     // the server hits both sides of a round instead of skewing one median.
-    const warm = work.slice(0, Math.min(work.length, concurrency * 4));
-    await drive(bare, warm, concurrency, false);
-    await drive(tool, warm, concurrency, false);
+    // A whole untimed pass of each: a short warm-up left the first timed round ~30% slower (JIT).
+    await drive(bare, work, concurrency, false);
+    await drive(tool, work, concurrency, false);
     const rounds: Array<{ tool: { samples: Sample[]; seconds: number }; bare: { samples: Sample[]; seconds: number } }> = [];
     for (let round = 0; round < BASELINE_ROUNDS; round++) {
       if (round % 2 === 0) {
