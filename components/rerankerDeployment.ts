@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { VastInstance } from "./vast/instance.ts";
-import { validateOfferSelection } from "./vast/offerQuery.ts";
+import { validateOfferSelection } from "./vast/offerValidation.ts";
 import { parseEnvString } from "./vast/envString.ts";
 import { configMessage, imageProblem } from "./vast/validate.ts";
 import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";

@@ -3,9 +3,9 @@ import {
   buildOfferQuery,
   FilterSyntaxError,
   parseFilter,
-  validateOfferSelection,
   type OfferSelection,
 } from "../../components/vast/offerQuery.ts";
+import { validateOfferSelection } from "../../components/vast/offerValidation.ts";
 
 const GUIDE =
   "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";
