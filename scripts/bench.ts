@@ -6,7 +6,7 @@
 // See docs/benchmarks.md for what each number means.
 import { spawn, execFileSync } from "node:child_process";
 import { cpus, freemem, loadavg, totalmem, availableParallelism, tmpdir, hostname } from "node:os";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
@@ -160,8 +160,11 @@ interface HealthWatch {
   probeExitedAt?: number;
 }
 
-/** The pid of the running readiness probe (`node components/readiness/probe.ts`), Linux only. */
-function findProbePid(): number | undefined {
+/**
+ * The pid of this deploy's readiness probe (`node components/readiness/probe.ts` running in the
+ * benchmark's project directory: other probes may run on the machine), Linux only.
+ */
+function findProbePid(projectDir: string): number | undefined {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
@@ -171,17 +174,17 @@ function findProbePid(): number | undefined {
   for (const pid of pids) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (argv.some((a) => a.endsWith("components/readiness/probe.ts")) && /node$/.test(argv[0])) return Number(pid);
+      if (argv.some((a) => a.endsWith("components/readiness/probe.ts")) && /node$/.test(argv[0]) && realpathSync(`/proc/${pid}/cwd`) === projectDir) return Number(pid);
     } catch { /* gone */ }
   }
   return undefined;
 }
 
 /** Follows the probe process: found by a /proc scan every 100 ms, then its exit noticed within ~5 ms. */
-async function watchProbe(w: HealthWatch, stop: { done: boolean }): Promise<void> {
+async function watchProbe(w: HealthWatch, projectDir: string, stop: { done: boolean }): Promise<void> {
   let pid: number | undefined;
   while (!stop.done && pid === undefined) {
-    pid = w.port === undefined ? undefined : findProbePid();
+    pid = w.port === undefined ? undefined : findProbePid(projectDir);
     if (pid === undefined) await sleep(100);
     else w.probeSeenAt = performance.now();
   }
@@ -192,9 +195,9 @@ async function watchProbe(w: HealthWatch, stop: { done: boolean }): Promise<void
   if (pid !== undefined) w.probeExitedAt = performance.now();
 }
 
-function watchHealth(emu: RunningEmulator, known: Set<number>, stop: { done: boolean }): Promise<HealthWatch> {
+function watchHealth(emu: RunningEmulator, known: Set<number>, projectDir: string, stop: { done: boolean }): Promise<HealthWatch> {
   const w: HealthWatch = { polls: 0 };
-  const probe = watchProbe(w, stop);
+  const probe = watchProbe(w, realpathSync(projectDir), stop);
   const health = (async () => {
     while (!stop.done && w.port === undefined) {
       const inst = emu.instances().find((i) => !known.has(i.id) && !i._emulator.destroyed && i.ports?.["8000/tcp"]?.[0]?.HostPort);
@@ -251,7 +254,7 @@ async function deploy(emu: RunningEmulator, p: Project, label: string): Promise<
   emu.clearRequestLog();
   const known = new Set(emu.instances().map((i) => i.id));
   const stop = { done: false };
-  const watch = watchHealth(emu, known, stop);
+  const watch = watchHealth(emu, known, p.dir, stop);
   let up: Ran;
   try {
     up = await pulumi(p, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
