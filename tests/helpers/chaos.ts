@@ -1,6 +1,10 @@
-// Chaos-test helpers: run the pulumi CLI in its own process group (so a test can SIGKILL or SIGINT
-// the CLI together with its plugins, as a crash or a terminal's Ctrl-C would), wait on emulator
+// Chaos-test helpers: run the pulumi CLI in its own process group, crash it (SIGKILL of the CLI and
+// every process under it) or Ctrl-C it (SIGINT to its group, as a terminal does), wait on emulator
 // events, and check the emulator's instance list against what the stacks' state knows.
+//
+// Note: the CLI starts each plugin (language host, program, dynamic provider, random, command) in a
+// process group of its own, so a signal to the CLI's group reaches the CLI only. That is what a
+// terminal's Ctrl-C does; a crash is emulated by killing the whole process tree (killHard).
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +27,7 @@ export interface PulumiRun {
   /** Everything printed so far (stdout + stderr). */
   output(): string;
   done: Promise<RunResult>;
-  /** Sends `signal` to the whole process group: the CLI, its language host, the program and the plugins. */
+  /** Sends `signal` to the CLI's process group (the plugins sit in groups of their own). */
   signalGroup(signal: NodeJS.Signals): void;
 }
 
@@ -92,17 +96,40 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
-/** Command lines of the live processes in process group `pgid` (Linux /proc). */
-export function groupCommandLines(pgid: number): string[] {
-  const lines: string[] = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  cmdline: string;
+}
+
+function processTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state ppid pgrp ...
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // state ppid pgrp ...
+      if (f[0] === "Z") continue;
+      out.push({ pid: Number(d), ppid: Number(f[1]), pgid: Number(f[2]), cmdline: readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").join(" ").trim() });
     } catch { /* exited meanwhile */ }
   }
-  return lines;
+  return out;
+}
+
+/**
+ * Live descendants of `pid` (Linux /proc). Plugins may start children in process groups of their
+ * own (the command provider does for the probe), so the CLI's group is not the whole tree.
+ */
+export function descendants(pid: number): ProcInfo[] {
+  const table = processTable();
+  const found: ProcInfo[] = [];
+  let frontier = [pid];
+  while (frontier.length) {
+    const kids = table.filter((p) => frontier.includes(p.ppid));
+    found.push(...kids);
+    frontier = kids.map((k) => k.pid);
+  }
+  return found;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -118,9 +145,18 @@ export async function waitUntil<T>(what: string, cond: () => T | undefined | fal
   }
 }
 
-/** Kills the run's process group with SIGKILL and waits until no process of it is left. */
+/**
+ * Kills the CLI's process group with SIGKILL, and any descendant that a plugin moved to a group of its
+ * own (as a machine crash would), then waits until no process of the group is left.
+ */
 export async function killHard(run: PulumiRun): Promise<RunResult> {
+  const tree = descendants(run.child.pid as number);
   run.signalGroup("SIGKILL");
+  for (const p of tree) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch { /* already gone */ }
+  }
   const r = await run.done;
   await waitUntil("the killed process group to be gone", () => !groupAlive(run.child.pid as number), 10_000, 20);
   return r;
