@@ -149,6 +149,47 @@ describe("SIGKILL of pulumi up (CLI, language host, program and plugins)", () =>
   }, 300_000);
 });
 
+describe("SIGKILL of the CLI process alone (`kill -9 <pid>`, an OOM kill)", () => {
+  it("its plugins linger and the provider finishes the create unseen; the next up adopts that instance", async () => {
+    emu.configure({ loadingMs: 2000 });
+    const idBefore = maxId();
+    const run = up();
+    let lingering: ReturnType<typeof descendants> = [];
+    try {
+      await waitUntil("the instance to be loading", () => newInstance(idBefore)?.actual_status === "loading", 120_000);
+      lingering = descendants(run.child.pid as number);
+      process.kill(run.child.pid as number, "SIGKILL");
+      await run.done;
+      // Pulumi starts each plugin in a process group of its own: they survive the CLI. The dynamic
+      // provider keeps polling until the instance runs, then has nobody to report to.
+      const inst = await waitUntil("the orphaned provider to see the instance running", () => {
+        const i = newInstance(idBefore);
+        return i?.actual_status === "running" ? i : undefined;
+      }, 60_000);
+      expect(lingering.some((d) => d.cmdline.includes("dynamic-provider"))).toBe(true);
+      expect(lingering.filter((d) => processAlive(d.pid)).length).toBeGreaterThan(0);
+      expect(trackedIds(p)).toEqual([]);
+      const rentsAfterKill = rentCalls(emu);
+
+      const log = await recover();
+      expect(log).toContain(`adopting instance ${inst.id}`);
+      await expectRecoveredThenDestroy("sigkill-cli-only", inst.id, rentsAfterKill, log);
+    } finally {
+      for (const d of lingering) if (processAlive(d.pid)) process.kill(d.pid, "SIGKILL");
+      emu.configure({ loadingMs: FAST_BOOT.loadingMs });
+    }
+  }, 300_000);
+});
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("Ctrl-C (SIGINT to the CLI's process group) during the create", () => {
   it("cancels cleanly: the in-flight create finishes into state, and destroy leaves nothing", async () => {
     emu.configure({ loadingMs: 3000 });
