@@ -51,11 +51,11 @@ const settings = {
   pendingMs: 500,
   createdMs: 1000,
   loadingMs: intOpt("loading-ms", quick ? 3000 : 20_000, 0),
-  modelLoadMs: intOpt("model-load-ms", quick ? 2000 : 10_000, 0),
+  modelLoadMs: intOpt("model-load-ms", quick ? 6000 : 10_000, 0),
   /** The "3-minute boot": loading ≈ 170 s + pending/created 1.5 s + model load. 0 = skipped. */
   longLoadingMs: opt["no-long"] ? 0 : intOpt("long-loading-ms", quick ? 0 : 170_000, 0),
   rateLimits: opt["rate-limits"],
-  loadtestRequests: intOpt("loadtest-requests", quick ? 60 : 200, 1),
+  loadtestRequests: intOpt("loadtest-requests", 200, 1),
   /** How often the benchmark itself polls the stand-in's /health to timestamp readiness. */
   healthPollMs: 10,
 };
