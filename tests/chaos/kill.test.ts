@@ -4,7 +4,10 @@
 // each, the documented recovery must end with exactly one instance, adopted rather than rented again,
 // verified by the probe, known to state; and `pulumi destroy` must leave nothing in the emulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { ROOT, createTestProject, type TestProject } from "../helpers/engine.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
@@ -146,6 +149,34 @@ describe("SIGKILL of pulumi up (CLI, language host, program and plugins)", () =>
     } finally {
       emu.configure({ modelLoadMs: FAST_BOOT.modelLoadMs });
     }
+  }, 300_000);
+});
+
+describe("SIGKILL just after the rent, then `pulumi destroy` instead of the recovery", () => {
+  it("destroy cannot see the untracked instance; the reaper lists it and removes it", async () => {
+    const rentsBefore = rentCalls(emu);
+    const idBefore = maxId();
+    const run = up();
+    await killWhen(run, "the rent call", () => rentCalls(emu) > rentsBefore);
+    const orphan = await waitUntil("the rented instance", () => newInstance(idBefore), 10_000);
+    await pulumiOk(p, ["cancel", "--yes"]);
+    const down = await runPulumi(p, ["destroy", "--yes", "--skip-preview"]);
+    // The engine only warns about the pending create; the instance keeps running, unknown to state.
+    expect(down.code, down.output.slice(-2000)).toBe(0);
+    expect(down.output).toMatch(/pending operations/);
+    expect(liveInstances(emu).map((i) => i.id)).toEqual([orphan.id]);
+    expect(unknownInstances(emu, [p])).toEqual([orphan.id]);
+
+    // Asynchronously: the emulator answers from this process's event loop.
+    const reaper = async (...args: string[]) => (await promisify(execFile)("node", [join(ROOT, "scripts/reaper.ts"), ...args], {
+      cwd: p.workDir, env: { ...process.env, ...p.env, VAST_API_KEY: emu.apiKey, VAST_API_URL: emu.url }, encoding: "utf8",
+    })).stdout;
+    expect(await reaper()).toMatch(new RegExp(`^${orphan.id}\\s.*\\$${orphan.dph_total.toFixed(3)}/h.*${orphan.label?.replace(/\./g, "\\.")}$`, "m"));
+    expect(await reaper("--yes")).toContain(`destroyed ${orphan.id}`);
+    const left = liveInstances(emu).length;
+    recordScenario({ suite: SUITE, scenario: "sigkill-then-destroy-needs-reaper", leaked: left, note: "destroy alone leaves the instance; the reaper removes it" });
+    expect(left).toBe(0);
+    await pulumiOk(p, ["refresh", "--clear-pending-creates", "--yes"]); // leave the stack clean for the next scenario
   }, 300_000);
 });
 
