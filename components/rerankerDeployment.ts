@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { VastInstance } from "./vast/instance.ts";
+import { VastLabelSweeper } from "./vast/labelSweeper.ts";
+import { labelStem } from "./vast/instanceLogic.ts";
 import { validateOfferSelection } from "./vast/offerValidation.ts";
 import { parseEnvString } from "./vast/envString.ts";
 import { configMessage, imageProblem } from "./vast/validate.ts";
@@ -90,6 +92,12 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       : new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex;
     const nonce = new random.RandomId(`${name}-nonce`, { byteLength: 4 }, { parent: this });
 
+    // Deleted after the instance on destroy: sweeps an instance an interrupted run rented unseen.
+    const sweeper = new VastLabelSweeper(`${name}-sweeper`, {
+      apiUrl: args.apiUrl,
+      labelStem: nonce.hex.apply((n) => labelStem({ labelPrefix: cfg.labelPrefix, stackName: pulumi.getStack(), resourceName: name, nonce: n })),
+    }, { parent: this });
+
     this.instance = new VastInstance(`${name}-instance`, {
       apiUrl: args.apiUrl,
       labelPrefix: cfg.labelPrefix,
@@ -105,7 +113,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       args: plan.args,
       maxAttempts: cfg.maxAttempts,
       bootTimeoutSeconds: cfg.bootTimeoutSeconds,
-    }, { parent: this });
+    }, { parent: this, dependsOn: [sweeper] });
 
     const base = pulumi.interpolate`http://${this.instance.publicIp}:${this.instance.port}`;
     this.readiness = new command.local.Command(`${name}-readiness`, {

@@ -77,7 +77,12 @@ function slug(s: string, max: number): string {
  * Vast accepts 256 chars on create; under ~64 is what other tools use, so parts are trimmed.
  */
 export function instanceLabel(i: Pick<VastInstanceInputs, "labelPrefix" | "stackName" | "resourceName" | "nonce">, specHash: string): string {
-  return [slug(i.labelPrefix, 20), slug(i.stackName, 16), slug(i.resourceName, 12), slug(i.nonce, 8), specHash.slice(0, 8)].join(".");
+  return `${labelStem(i)}${specHash.slice(0, 8)}`;
+}
+
+/** Every label this stack resource ever gives an instance starts with this (whatever the spec). */
+export function labelStem(i: Pick<VastInstanceInputs, "labelPrefix" | "stackName" | "resourceName" | "nonce">): string {
+  return `${[slug(i.labelPrefix, 20), slug(i.stackName, 16), slug(i.resourceName, 12), slug(i.nonce, 8)].join(".")}.`;
 }
 
 export function specHash(i: VastInstanceInputs, secretEnvHash: string): string {

@@ -5,11 +5,12 @@ import type { Instance } from "./types.ts";
 import { isGoneOrPreempted } from "./bootVerdict.ts";
 import * as vast from "./client.ts";
 import {
-  DEFAULT_API_URL, instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
+  instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
 import { validateInstanceInputs } from "./validate.ts";
+import { vastClientOptions } from "./credentials.ts";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -41,11 +42,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   private client(inputs: { apiUrl?: string }): vast.VastClientOptions {
-    const apiKey = this.apiKey || process.env.VAST_API_KEY || "";
-    const apiUrl = inputs.apiUrl || this.apiUrl || process.env.VAST_API_URL || DEFAULT_API_URL;
-    if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
-    const backoff = Number(process.env.VAST_BACKOFF_MS);
-    return { apiUrl, apiKey, backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined };
+    return vastClientOptions(this.apiKey, inputs.apiUrl || this.apiUrl);
   }
 
   async check(_olds: VastInstanceInputs, news: VastInstanceInputs): Promise<pulumi.dynamic.CheckResult> {

@@ -1,0 +1,12 @@
+// Where the providers get the Vast API key and URL at run time (never from their serialized code).
+import type { VastClientOptions } from "./client.ts";
+import { DEFAULT_API_URL } from "./instanceLogic.ts";
+
+/** Config values (read in configure()) win over the environment; a missing key is a clear error. */
+export function vastClientOptions(configApiKey: string, configApiUrl: string | undefined): VastClientOptions {
+  const apiKey = configApiKey || process.env.VAST_API_KEY || "";
+  const apiUrl = configApiUrl || process.env.VAST_API_URL || DEFAULT_API_URL;
+  if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
+  const backoff = Number(process.env.VAST_BACKOFF_MS);
+  return { apiUrl, apiKey, backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined };
+}
