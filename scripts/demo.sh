@@ -12,12 +12,8 @@ for a in "$@"; do
   esac
 done
 
-bash scripts/setup-node.sh >/dev/null
-. scripts/env.sh
-[ -d node_modules ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund >/dev/null
-bash scripts/setup-python.sh >/dev/null
-bash scripts/toolchain.sh >/dev/null
-. scripts/env.sh
+# shellcheck disable=SC1091
+. scripts/prepare.sh
 
 demo="$root/.cache/demo"
 rm -rf "$demo/project"

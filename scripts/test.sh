@@ -7,22 +7,8 @@ cd "$root"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 
-step "Node 22"
-bash scripts/setup-node.sh
-# shellcheck disable=SC1091
-. scripts/env.sh
-
-step "npm dependencies"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
-
-step "Python stand-in venv"
-bash scripts/setup-python.sh
-
-step "Pulumi toolchain"
-bash scripts/toolchain.sh
-. scripts/env.sh
+step "install what is missing: Node 22, npm deps, stand-in venv, Pulumi toolchain"
+VR_VERBOSE=1 . scripts/prepare.sh
 # Prove no plugin is ever downloaded.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 
