@@ -77,7 +77,7 @@ export function parseVllmImageVersion(image: string): [number, number, number] |
 
 /**
  * Lowest CUDA version the host driver must support for this image (Vast `cuda_max_good`),
- * or undefined when unknown. `-cuNNN` tags say it; unsuffixed vllm-openai tags are CUDA 13
+ * or undefined when unknown. `-cuNNN` tags say it; unsuffixed release tags of the vLLM image are CUDA 13
  * builds since v0.20.0.
  */
 export function minCudaForImage(image: string): number | undefined {

@@ -44,7 +44,7 @@ export async function call(
 export function createBody(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     client_id: "me",
-    image: "vllm/vllm-openai:latest",
+    image: "vllm/vllm-openai:v0.30.0-cu129",
     env: { "-p 8000:8000": "1", VLLM_API_KEY: "vllm-secret" },
     price: null,
     disk: 40,

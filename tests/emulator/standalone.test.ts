@@ -42,7 +42,7 @@ describe("standalone emulator", () => {
     expect(cfg.body).toMatchObject({ pendingMs: 20, createdMs: 20, loadingMs: 50, modelLoadMs: 100 });
     const { body } = await call(emu, "POST", "/api/v0/bundles/", { direct_port_count: { gte: 1 }, order: [["dph_total", "asc"]], limit: 1 });
     const r = await call(emu, "PUT", `/api/v0/asks/${body.offers[0].id}/`, {
-      client_id: "me", image: "vllm/vllm-openai:latest", env: { "-p 8000:8000": "1" }, price: null, disk: 20, label: "standalone",
+      client_id: "me", image: "vllm/vllm-openai:v0.30.0-cu129", env: { "-p 8000:8000": "1" }, price: null, disk: 20, label: "standalone",
       onstart: "/bin/sh", runtype: "args", args: ["-c", "exec vllm serve --model BAAI/bge-reranker-base"],
     });
     expect(r.body.success).toBe(true);
