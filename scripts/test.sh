@@ -19,5 +19,11 @@ step "lint"
 npx eslint .
 
 step "tests"
-npx vitest run "$@"
+results=".cache/vitest-results.json"
+rc=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || rc=$?
+# One plain closing line that any CI reader understands.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results" || true
 step "done"
+exit "$rc"
