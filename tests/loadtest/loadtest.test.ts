@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { REPO_ROOT } from "../../emulator/runtime.ts";
 import { healthy, hostPort, rent, start, until } from "../emulator/helpers.ts";
+import type { LoadReport } from "../../components/loadtest/stats.ts";
 
 const KEY = "5f".repeat(32);
 const SCRIPT = join(REPO_ROOT, "scripts", "loadtest.ts");
@@ -33,17 +34,8 @@ function loadtest(args: string[], env: Record<string, string> = {}): Promise<Ran
   });
 }
 
-interface Report {
-  requests: number;
-  ok: number;
-  errorsByStatus: Record<string, number>;
-  seconds: number;
-  requestsPerSecond: number;
-  pairsPerSecond: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+/** The tool's LoadReport as JSON: a NaN percentile (no successful request) arrives as null. */
+type Report = Omit<LoadReport, "p50" | "p95" | "p99"> & { p50: number | null; p95: number | null; p99: number | null };
 interface Result {
   target: string;
   concurrency: number;
