@@ -1,9 +1,10 @@
 // vast-reranker: a verified reranker endpoint on a rented Vast.ai GPU. See README.md.
-import * as pulumi from "@pulumi/pulumi";
+import { Config } from "@pulumi/pulumi/config.js";
+import { secret } from "@pulumi/pulumi/output.js";
 import { parseDeploymentConfig } from "./components/config.ts";
 import { RerankerDeployment } from "./components/rerankerDeployment.ts";
 
-const projectConfig = new pulumi.Config("vast-reranker");
+const projectConfig = new Config("vast-reranker");
 const config = parseDeploymentConfig((key) => projectConfig.get(key));
 
 const reranker = new RerankerDeployment("reranker", { config });
@@ -14,7 +15,7 @@ export const port = reranker.port;
 export const rerankUrl = reranker.rerankUrl;
 export const scoreUrl = reranker.scoreUrl;
 export const cohereBaseUrl = reranker.cohereBaseUrl;
-export const apiKey = pulumi.secret(reranker.apiKey);
+export const apiKey = secret(reranker.apiKey);
 export const model = reranker.model;
 export const instanceId = reranker.instanceId;
 export const gpuName = reranker.gpuName;

@@ -1,10 +1,17 @@
 // RerankerDeployment: API key → Vast instance running vLLM → readiness probe → endpoint outputs.
-import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import * as command from "@pulumi/command";
+//
+// Start-up order matters for every `preview` and `up` (docs/benchmarks.md): this module and the
+// program's entry import only the parts of @pulumi/pulumi its runner has already loaded. The label
+// sweeper is registered first, which makes the engine start Pulumi's dynamic-provider host (≈0.5 s
+// of Node start-up); only then are @pulumi/random and @pulumi/command loaded (they pull in the whole
+// SDK, ≈0.4 s), so the two overlap instead of adding up.
+import type * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import { ComponentResource } from "@pulumi/pulumi/resource.js";
+import { all, interpolate, output, secret, unsecret } from "@pulumi/pulumi/output.js";
+import { getStack } from "@pulumi/pulumi/metadata.js";
 import { VastInstance } from "./vast/instance.ts";
 import { VastLabelSweeper } from "./vast/labelSweeper.ts";
-import { labelStem } from "./vast/instanceLogic.ts";
 import { validateOfferSelection } from "./vast/offerValidation.ts";
 import { parseEnvString } from "./vast/envString.ts";
 import { configMessage, imageProblem } from "./vast/validate.ts";
@@ -64,10 +71,15 @@ export function validateDeployment(cfg: DeploymentConfig): string[] {
   return [...new Set(problems)];
 }
 
-export class RerankerDeployment extends pulumi.ComponentResource {
+/** The resources created once the SDKs are loaded; the component's outputs derive from them. */
+interface DeploymentParts {
+  apiKey: pulumi.Output<string>;
+  instance: VastInstance;
+  readiness: command.local.Command;
+}
+
+export class RerankerDeployment extends ComponentResource {
   public readonly apiKey: pulumi.Output<string>;
-  public readonly instance: VastInstance;
-  public readonly readiness: command.local.Command;
   public readonly endpoint: pulumi.Output<string>;
   public readonly ip: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -85,66 +97,34 @@ export class RerankerDeployment extends pulumi.ComponentResource {
     const cfg = args.config;
     const problems = validateDeployment(cfg);
     if (problems.length) throw new ConfigError(problems);
-    const plan = planLaunch(cfg);
 
-    this.apiKey = plan.userKey
-      ? pulumi.secret(plan.userKey)
-      : new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex;
-    const nonce = new random.RandomId(`${name}-nonce`, { byteLength: 4 }, { parent: this });
-
-    // Deleted after the instance on destroy: sweeps an instance an interrupted run rented unseen.
+    // Owns the label stem and its nonce; deleted after the instance on destroy, it sweeps an
+    // instance an interrupted run rented unseen. Registered before anything else (see the top).
     const sweeper = new VastLabelSweeper(`${name}-sweeper`, {
-      apiUrl: args.apiUrl,
-      labelStem: nonce.hex.apply((n) => labelStem({ labelPrefix: cfg.labelPrefix, stackName: pulumi.getStack(), resourceName: name, nonce: n })),
+      apiUrl: args.apiUrl, labelPrefix: cfg.labelPrefix, stackName: getStack(), resourceName: name,
     }, { parent: this });
+    const parts = this.createParts(name, args, sweeper);
+    const part = <T>(pick: (p: DeploymentParts) => pulumi.Output<T>): pulumi.Output<T> => output(parts.then(pick)) as pulumi.Output<T>;
 
-    this.instance = new VastInstance(`${name}-instance`, {
-      apiUrl: args.apiUrl,
-      labelPrefix: cfg.labelPrefix,
-      stackName: pulumi.getStack(),
-      resourceName: name,
-      nonce: nonce.hex,
-      selection: selectionFor(cfg, plan.spec.image),
-      image: plan.spec.image,
-      env: plan.env,
-      secretEnv: pulumi.secret({ VLLM_API_KEY: this.apiKey }),
-      runtype: plan.runtype,
-      onstart: plan.onstart,
-      args: plan.args,
-      maxAttempts: cfg.maxAttempts,
-      bootTimeoutSeconds: cfg.bootTimeoutSeconds,
-    }, { parent: this, dependsOn: [sweeper] });
-
-    const base = pulumi.interpolate`http://${this.instance.publicIp}:${this.instance.port}`;
-    this.readiness = new command.local.Command(`${name}-readiness`, {
-      // Node 22 strips the types; the probe prints a JSON report and never the key.
-      create: "node components/readiness/probe.ts",
-      environment: {
-        RERANKER_ENDPOINT: base,
-        RERANKER_API_KEY: this.apiKey,
-        RERANKER_MODEL: cfg.servedModelName,
-        PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
-        PROBE_HARDENED: String(cfg.hardened),
-      },
-      triggers: [this.instance.instanceId],
-      logging: "stdoutAndStderr",
-    }, { parent: this, dependsOn: [this.instance], additionalSecretOutputs: ["stdout", "stderr"] });
-
+    this.apiKey = part((p) => p.apiKey);
+    const publicIp = part((p) => p.instance.publicIp);
+    const port = part((p) => p.instance.port);
+    const base = interpolate`http://${publicIp}:${port}`;
     // Everything below resolves only once the probe has passed. The probe's output is secret only by
     // taint (its env holds the key; it never prints it, which tests check), so it does not make the
     // endpoint secret.
-    const passed = pulumi.unsecret(this.readiness.stdout);
-    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([passed, v]).apply(([, x]) => x);
+    const passed = unsecret(part((p) => p.readiness.stdout));
+    const ready = <T>(v: pulumi.Output<T>) => all([passed, v]).apply(([, x]) => x);
     this.endpoint = ready(base);
-    this.ip = ready(this.instance.publicIp);
-    this.port = ready(this.instance.port);
-    this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
-    this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
+    this.ip = ready(publicIp);
+    this.port = ready(port);
+    this.rerankUrl = interpolate`${this.endpoint}/v1/rerank`;
+    this.scoreUrl = interpolate`${this.endpoint}/v1/score`;
     this.cohereBaseUrl = this.endpoint;
-    this.model = ready(pulumi.output(cfg.servedModelName));
-    this.instanceId = ready(this.instance.instanceId);
-    this.gpuName = ready(this.instance.gpuName);
-    this.pricePerHour = ready(this.instance.pricePerHour);
+    this.model = ready(output(cfg.servedModelName));
+    this.instanceId = ready(part((p) => p.instance.instanceId));
+    this.gpuName = ready(part((p) => p.instance.gpuName));
+    this.pricePerHour = ready(part((p) => p.instance.pricePerHour));
     // The probe never prints the key (tested), so its report need not stay secret.
     this.probeReport = passed;
 
@@ -153,4 +133,57 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       instanceId: this.instanceId, gpuName: this.gpuName, pricePerHour: this.pricePerHour,
     });
   }
+
+  private async createParts(name: string, args: RerankerDeploymentArgs, sweeper: VastLabelSweeper): Promise<DeploymentParts> {
+    await registrationOnTheWire(this);
+    const [random, command] = await Promise.all([import("@pulumi/random"), import("@pulumi/command")]);
+    const cfg = args.config;
+    const plan = planLaunch(cfg);
+
+    const apiKey = plan.userKey
+      ? secret(plan.userKey)
+      : new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex;
+
+    const instance = new VastInstance(`${name}-instance`, {
+      apiUrl: args.apiUrl,
+      labelPrefix: cfg.labelPrefix,
+      stackName: getStack(),
+      resourceName: name,
+      nonce: sweeper.nonce,
+      selection: selectionFor(cfg, plan.spec.image),
+      image: plan.spec.image,
+      env: plan.env,
+      secretEnv: secret({ VLLM_API_KEY: apiKey }),
+      runtype: plan.runtype,
+      onstart: plan.onstart,
+      args: plan.args,
+      maxAttempts: cfg.maxAttempts,
+      bootTimeoutSeconds: cfg.bootTimeoutSeconds,
+    }, { parent: this, dependsOn: [sweeper] });
+
+    const readiness = new command.local.Command(`${name}-readiness`, {
+      // Node 22 strips the types; the probe prints a JSON report and never the key.
+      create: "node components/readiness/probe.ts",
+      environment: {
+        RERANKER_ENDPOINT: interpolate`http://${instance.publicIp}:${instance.port}`,
+        RERANKER_API_KEY: apiKey,
+        RERANKER_MODEL: cfg.servedModelName,
+        PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
+        PROBE_HARDENED: String(cfg.hardened),
+      },
+      triggers: [instance.instanceId],
+      logging: "stdoutAndStderr",
+    }, { parent: this, dependsOn: [instance], additionalSecretOutputs: ["stdout", "stderr"] });
+    return { apiKey, instance, readiness };
+  }
+}
+
+/**
+ * Resolves once a child's RegisterResource request has left this process: after the component's
+ * own registration has answered (children wait for it) and two more event-loop turns. Only an
+ * ordering hint for start-up time; nothing depends on it for correctness.
+ */
+async function registrationOnTheWire(component: ComponentResource): Promise<void> {
+  await new Promise<void>((resolve) => component.urn.apply(() => resolve()));
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

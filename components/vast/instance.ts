@@ -1,11 +1,15 @@
-// The VastInstance resource: a thin pulumi.dynamic.Resource over VastInstanceProvider.
-import * as pulumi from "@pulumi/pulumi";
-import { VastInstanceProvider } from "./instanceProvider.ts";
+// The VastInstance resource: a thin dynamic resource over VastInstanceProvider. The program never
+// loads the provider code: Pulumi's dynamic-provider host imports it (components/dynamic).
+import type * as pulumi from "@pulumi/pulumi";
+import { ProjectDynamicResource, type ProjectProviderRef } from "../dynamic/projectProvider.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
 import type { OfferSelection } from "./offerQuery.ts";
 
-// One provider object for every instance: Pulumi caches its serialized text per object.
-const provider = new VastInstanceProvider();
+export const VAST_INSTANCE_PROVIDER: ProjectProviderRef = {
+  module: "components/vast/providers.ts",
+  className: "VastInstanceProvider",
+  methods: ["configure", "check", "diff", "create", "read", "update", "delete"],
+};
 
 export interface VastInstanceArgs {
   apiUrl?: pulumi.Input<string>;
@@ -26,7 +30,7 @@ export interface VastInstanceArgs {
   bootTimeoutSeconds?: pulumi.Input<number>;
 }
 
-export class VastInstance extends pulumi.dynamic.Resource {
+export class VastInstance extends ProjectDynamicResource {
   declare public readonly instanceId: pulumi.Output<number>;
   declare public readonly offerId: pulumi.Output<number>;
   declare public readonly machineId: pulumi.Output<number>;
@@ -52,6 +56,6 @@ export class VastInstance extends pulumi.dynamic.Resource {
     };
     // The key's hash is secret too: a user-chosen (weak) key could be guessed from it offline.
     const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "secretEnvHash"];
-    super(provider, name, inputs, { ...opts, additionalSecretOutputs: secretOutputs }, "vast", "Instance");
+    super(VAST_INSTANCE_PROVIDER, "vast", "Instance", name, inputs, { ...opts, additionalSecretOutputs: secretOutputs });
   }
 }

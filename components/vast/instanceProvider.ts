@@ -1,5 +1,6 @@
-// Dynamic provider for one Vast.ai instance. Everything here is serialized into state, so it
-// captures no secret: the Vast key is read at run time in configure() (vast:apiKey) or from env.
+// Dynamic provider for one Vast.ai instance, run inside Pulumi's dynamic-provider host (loaded from
+// the project, components/dynamic). It holds no secret in code or state: the Vast key is read at
+// run time in configure() (vast:apiKey) or from env.
 import type * as pulumi from "@pulumi/pulumi";
 import type { Instance } from "./types.ts";
 import { isGoneOrPreempted } from "./bootVerdict.ts";
