@@ -14,7 +14,6 @@ export function hostPortOf(inst: Instance, containerPort: number): number | unde
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-// An array, not a Set: Pulumi's closure serializer does not rebuild Sets in the provider.
 const FATAL_STATUS: readonly string[] = ["exited", "unknown", "offline"];
 
 export function judgeBoot(inst: Instance | null, containerPort: number, msSinceRent: number, missingGraceMs = 60_000): BootVerdict {

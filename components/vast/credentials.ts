@@ -1,4 +1,4 @@
-// Where the providers get the Vast API key and URL at run time (never from their serialized code).
+// Where the providers get the Vast API key and URL at run time (never from code or state).
 import type { VastClientOptions } from "./client.ts";
 import { DEFAULT_API_URL } from "./instanceLogic.ts";
 

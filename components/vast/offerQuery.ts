@@ -11,7 +11,6 @@ export class FilterSyntaxError extends Error {
   constructor(token: string, reason: string) {
     const message = `bad filter token ${JSON.stringify(token)}: ${reason}; ${EXPECTED}`;
     super(message);
-    this.message = message; // Pulumi's closure serializer turns super(m) into Error.call(this, m), which sets nothing
     this.name = "FilterSyntaxError";
     this.token = token;
   }
@@ -38,8 +37,6 @@ const MULTIPLIERS: Record<string, number> = { cpu_ram: 1000, gpu_ram: 1000, gpu_
 
 // CLI `offers_fields` plus documented/returned columns (reliability2, score, ...). Only used to catch
 // near-miss typos: unknown names far from all of these are still sent, as the CLI does.
-// Plain arrays, not Sets: this module is serialized into the dynamic provider, and Pulumi's closure
-// serializer does not rebuild Set/Map objects (they arrive as plain objects).
 export const KNOWN_FIELDS: readonly string[] = ("bw_nvlink compute_cap cpu_arch cpu_cores cpu_cores_effective cpu_ghz cpu_ram cuda_max_good datacenter " +
     "direct_port_count driver_version driver_vers disk_bw disk_space disk_name dlperf dlperf_per_dphtotal dph_total " +
     "dph_base duration external flops_per_dphtotal gpu_arch gpu_display_active gpu_frac gpu_mem_bw gpu_name gpu_ram " +
