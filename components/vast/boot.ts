@@ -57,8 +57,13 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number };
 
-async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promise<WaitOutcome> {
+/** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
+async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false): Promise<WaitOutcome> {
   const started = Date.now();
+  const firstMs = ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS);
+  // No poll right after the rent: it could only say "loading", and it would be the second call on
+  // GET /instances/{id} within Vast's 2 s when a destroy (whose confirm polls) came just before.
+  if (fresh) await sleep(firstMs);
   const deadline = started + ctx.inputs.bootTimeoutSeconds * 1000;
   let lastPhase = "";
   let sinceChange = 0;
@@ -85,7 +90,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string): Promis
       sinceChange = 0;
     }
     if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
-    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", STATUS_POLL_CAP_MS), ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS)), Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", STATUS_POLL_CAP_MS), firstMs), Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -186,7 +191,7 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
     }
     const id = rented.instanceId;
     ctx.log(`${prefix} rented instance ${id} (label ${ctx.label}); waiting for it to run`);
-    const outcome = await waitForBoot(ctx, id, prefix);
+    const outcome = await waitForBoot(ctx, id, prefix, true);
     if (outcome.ok) {
       if (await acceptOrDiscard(ctx, outcome.instance, excluded, prefix)) return { instance: outcome.instance, offerId: offer.id };
       reasons.push(`offer ${offer.id}: price above cap`);
