@@ -47,7 +47,7 @@ const quick = opt.quick;
 const settings = {
   quick,
   runs: intOpt("runs", quick ? 2 : 5, 1),
-  pairs: intOpt("pairs", quick ? 2 : 5, 1),
+  pairs: intOpt("pairs", quick ? 2 : 7, 1),
   pendingMs: 500,
   createdMs: 1000,
   loadingMs: intOpt("loading-ms", quick ? 3000 : 20_000, 0),

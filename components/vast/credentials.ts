@@ -1,4 +1,5 @@
 // Where the providers get the Vast API key and URL at run time (never from code or state).
+import type * as pulumi from "@pulumi/pulumi";
 import type { VastClientOptions } from "./client.ts";
 import { DEFAULT_API_URL } from "./instanceLogic.ts";
 
@@ -9,4 +10,20 @@ export function vastClientOptions(configApiKey: string, configApiUrl: string | u
   if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
   const backoff = Number(process.env.VAST_BACKOFF_MS);
   return { apiUrl, apiKey, backoffMs: Number.isFinite(backoff) && backoff > 0 ? backoff : undefined };
+}
+
+/** Base of the Vast providers: the key and URL come from stack config, read in the provider host. */
+export abstract class VastConfiguredProvider {
+  protected apiKey = "";
+  protected apiUrl = "";
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.apiKey = req.config.get("vast:apiKey") ?? "";
+    this.apiUrl = req.config.get("vast:apiUrl") ?? "";
+  }
+
+  /** Client options for a resource whose own `apiUrl` input (if any) wins over config. */
+  protected clientOptions(resourceApiUrl: string | undefined): VastClientOptions {
+    return vastClientOptions(this.apiKey, resourceApiUrl || this.apiUrl);
+  }
 }

@@ -11,7 +11,7 @@ import {
 } from "./instanceLogic.ts";
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
 import { validateInstanceInputs } from "./validate.ts";
-import { vastClientOptions } from "./credentials.ts";
+import { VastConfiguredProvider } from "./credentials.ts";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -33,19 +33,7 @@ function initError(message: string, id: number, properties: Record<string, unkno
   return e;
 }
 
-export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
-  private apiKey = "";
-  private apiUrl = "";
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.apiKey = req.config.get("vast:apiKey") ?? "";
-    this.apiUrl = req.config.get("vast:apiUrl") ?? "";
-  }
-
-  private client(inputs: { apiUrl?: string }): vast.VastClientOptions {
-    return vastClientOptions(this.apiKey, inputs.apiUrl || this.apiUrl);
-  }
-
+export class VastInstanceProvider extends VastConfiguredProvider implements pulumi.dynamic.ResourceProvider {
   async check(_olds: VastInstanceInputs, news: VastInstanceInputs): Promise<pulumi.dynamic.CheckResult> {
     // The configured URL (vast:apiUrl / VAST_API_URL) is checked too, though only an input override is stored.
     const failures = validateInstanceInputs({ ...news, apiUrl: news.apiUrl ?? (this.apiUrl || process.env.VAST_API_URL || undefined) }, UNKNOWN);
@@ -73,7 +61,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async create(inputs: VastInstanceInputs): Promise<pulumi.dynamic.CreateResult> {
-    const opts = this.client(inputs);
+    const opts = this.clientOptions(inputs.apiUrl);
     const label = inputs.label ?? instanceLabel(inputs, specHash(inputs, secretEnvHash(inputs.secretEnv)));
     const hash = secretEnvHash(inputs.secretEnv);
     const persisted = withoutSecrets(inputs);
@@ -88,7 +76,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const opts = this.client(props);
+    const opts = this.clientOptions(props.apiUrl);
     const inst = await vast.showInstance(opts, Number(id));
     if (isGoneOrPreempted(inst)) {
       console.log(`[vast] instance ${id} is gone or preempted: removing it from state so the next \`pulumi up\` rents a new one`);
@@ -105,7 +93,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async update(id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const opts = this.client(news);
+    const opts = this.clientOptions(news.apiUrl);
     const hash = secretEnvHash(news.secretEnv);
     const label = news.label ?? olds.label;
     if (olds.status === "initializing" || !olds.port) {
@@ -120,7 +108,7 @@ export class VastInstanceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
-    const opts = this.client(props);
+    const opts = this.clientOptions(props.apiUrl);
     console.log(`[vast] destroying instance ${id}`);
     await vast.destroyAndConfirm(opts, Number(id), 120_000, confirmPollMs());
   }

@@ -5,7 +5,7 @@
 // drawn here, so it is in state before any rent and the sweeper always knows what to look for.
 import type * as pulumi from "@pulumi/pulumi";
 import { destroyAndConfirm, listInstances } from "./client.ts";
-import { vastClientOptions } from "./credentials.ts";
+import { VastConfiguredProvider } from "./credentials.ts";
 import { labelStem } from "./instanceLogic.ts";
 
 export interface SweeperInputs {
@@ -24,15 +24,7 @@ export interface SweeperOutputs extends SweeperInputs {
 /** Changing these makes a different stem owner (a replace); the prefix is relabelled in place. */
 const REPLACE_KEYS = ["apiUrl", "stackName", "resourceName"] as const;
 
-export class VastLabelSweeperProvider implements pulumi.dynamic.ResourceProvider {
-  private apiKey = "";
-  private apiUrl = "";
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.apiKey = req.config.get("vast:apiKey") ?? "";
-    this.apiUrl = req.config.get("vast:apiUrl") ?? "";
-  }
-
+export class VastLabelSweeperProvider extends VastConfiguredProvider implements pulumi.dynamic.ResourceProvider {
   async create(inputs: SweeperInputs): Promise<pulumi.dynamic.CreateResult> {
     const nonce = process.getBuiltinModule("node:crypto").randomBytes(4).toString("hex");
     return { id: `sweeper-${nonce}`, outs: withStem(inputs, nonce) };
@@ -56,7 +48,7 @@ export class VastLabelSweeperProvider implements pulumi.dynamic.ResourceProvider
     const stem = props.labelStem || id;
     // Never sweep on a truncated stem: "" or "vast-reranker." would match other stacks' instances.
     if (stem.split(".").length < 5 || !stem.endsWith(".")) throw new Error(`vast-reranker: refusing to sweep with the malformed label stem "${stem}"`);
-    const opts = vastClientOptions(this.apiKey, props.apiUrl || this.apiUrl);
+    const opts = this.clientOptions(props.apiUrl);
     const pollMs = Number(process.env.VAST_POLL_FIRST_MS) > 0 ? Number(process.env.VAST_POLL_FIRST_MS) : 1_000;
     const leftovers = (await listInstances(opts)).filter((i) => typeof i.label === "string" && i.label.startsWith(stem));
     for (const inst of leftovers) {
