@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { ROOT, createTestProject, filesContaining, type TestProject } from "../helpers/engine.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
+import { projectProviderText } from "../../components/dynamic/projectProvider.ts";
+import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
 
 describe("deploy the reranker stack (hardened, default)", () => {
@@ -65,6 +67,8 @@ describe("deploy the reranker stack (hardened, default)", () => {
     const exported = p.cli(["stack", "export"]);
     const inst = (JSON.parse(exported) as { deployment: { resources: Array<{ type: string; outputs: Record<string, unknown> }> } }).deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vast:Instance");
     expect(JSON.stringify(inst?.outputs.secretEnvHash)).toContain("ciphertext");
+    // State keeps the fixed ~1 KB loader, not provider code (components/dynamic/projectProvider.ts).
+    expect(inst?.outputs.__provider).toBe(projectProviderText(VAST_INSTANCE_PROVIDER));
     for (const secret of [key, emu.apiKey]) {
       expect(exported).not.toContain(secret);
       expect(upLog).not.toContain(secret);
