@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { VastInstanceProvider } from "../../components/vast/instanceProvider.ts";
+import type { VastConfiguredProvider } from "../../components/vast/credentials.ts";
 import type { VastInstanceInputs } from "../../components/vast/instanceLogic.ts";
 import type { Offer } from "../../components/vast/types.ts";
 
@@ -18,11 +19,15 @@ export async function fastEmulator(): Promise<RunningEmulator> {
   return startEmulator({ pendingMs: 30, createdMs: 30, loadingMs: 80, modelLoadMs: 50, readLagMs: 0, lingerDeletedMs: 0 });
 }
 
-export async function configuredProvider(emu: RunningEmulator, key = emu.apiKey): Promise<VastInstanceProvider> {
-  const p = new VastInstanceProvider();
+/** Configures any Vast provider the way the host does, with stack config pointing at the emulator. */
+export async function configuredFor<P extends VastConfiguredProvider>(p: P, emu: RunningEmulator, key = emu.apiKey): Promise<P> {
   const values: Record<string, string> = { "vast:apiKey": key, "vast:apiUrl": emu.url };
   await p.configure({ config: { get: (k: string) => values[k], require: (k: string) => values[k] } as never });
   return p;
+}
+
+export async function configuredProvider(emu: RunningEmulator, key = emu.apiKey): Promise<VastInstanceProvider> {
+  return configuredFor(new VastInstanceProvider(), emu, key);
 }
 
 /** A small deterministic market: four single-GPU offers on four machines, cheapest first. */

@@ -4,18 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { VastLabelSweeperProvider, type SweeperInputs, type SweeperOutputs } from "../../components/vast/labelSweeperProvider.ts";
 import { instanceLabel } from "../../components/vast/instanceLogic.ts";
-import { checkedCreate, configuredProvider, fastEmulator, inputs, live } from "./harness.ts";
+import { checkedCreate, configuredFor, configuredProvider, fastEmulator, inputs, live } from "./harness.ts";
 
 let emu: RunningEmulator;
 beforeAll(async () => { emu = await fastEmulator(); });
 afterAll(async () => { await emu.stop(); });
 
-async function sweeper(): Promise<VastLabelSweeperProvider> {
-  const p = new VastLabelSweeperProvider();
-  const values: Record<string, string> = { "vast:apiKey": emu.apiKey, "vast:apiUrl": emu.url };
-  await p.configure({ config: { get: (k: string) => values[k], require: (k: string) => values[k] } as never });
-  return p;
-}
+const sweeper = () => configuredFor(new VastLabelSweeperProvider(), emu);
 
 const base: SweeperInputs = { labelPrefix: "vast-reranker", stackName: "test", resourceName: "sweep" };
 
