@@ -1,9 +1,8 @@
 // The emulator's own admin API under /_emulator/ (no auth: it only listens on loopback).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FaultSpec } from "../components/vast/types.ts";
 import { VAST_RATE_LIMITS } from "./faults.ts";
 import { json, matchPath, parseJson, readBody, send, text, type Reply } from "./http.ts";
-import type { RunningEmulator, Settings } from "./types.ts";
+import type { FaultSpec, RunningEmulator, Settings } from "./types.ts";
 
 const TIMING_KEYS = ["pendingMs", "createdMs", "loadingMs", "modelLoadMs", "lingerDeletedMs", "readLagMs"] as const;
 

@@ -1,6 +1,5 @@
 // Fault registry, rate limiter and request log of the emulator.
-import type { FaultKind, FaultSpec } from "../components/vast/types.ts";
-import type { LogEntry, RateLimits, StoredFault } from "./types.ts";
+import type { FaultKind, FaultSpec, LogEntry, RateLimits, StoredFault } from "./types.ts";
 
 // A Record so that a FaultKind added to the shared types fails to compile here until handled.
 const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {

@@ -5,17 +5,16 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FaultSpec } from "../components/vast/types.ts";
 import { checkSettings, handleAdmin } from "./admin.ts";
 import { checkFault, Faults, INSTANCE_KINDS, RateLimiter, RequestLog } from "./faults.ts";
 import { Instances } from "./instances.ts";
 import { loadMarketFile, Market, parseMarket } from "./market.ts";
 import { defaultPython, readLog } from "./runtime.ts";
-import type { AdminInstance, EmulatorOptions, RunningEmulator, Settings, StoredFault } from "./types.ts";
+import type { AdminInstance, EmulatorOptions, FaultSpec, RunningEmulator, Settings, StoredFault } from "./types.ts";
 import { handleVast, type Ctx } from "./vast-api.ts";
 import { toWire } from "./wire.ts";
 
-export type { AdminInstance, EmulatorOptions, LogEntry, RunningEmulator, Settings, StoredFault, Timings } from "./types.ts";
+export type { AdminInstance, EmulatorOptions, FaultKind, FaultSpec, LogEntry, RunningEmulator, Settings, StoredFault, Timings } from "./types.ts";
 export { VAST_RATE_LIMITS } from "./faults.ts";
 
 export const DEFAULT_MARKET_FILE = join(dirname(fileURLToPath(import.meta.url)), "market.json");

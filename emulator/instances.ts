@@ -1,9 +1,9 @@
 // Instance records and their lifecycle: null -> created -> loading -> running, with injected faults.
 import { join } from "node:path";
-import type { ActualStatus, FaultKind, FaultSpec, Offer, PortBinding } from "../components/vast/types.ts";
+import type { ActualStatus, Offer, PortBinding } from "../components/vast/types.ts";
 import { priced } from "./market.ts";
 import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type Proc } from "./runtime.ts";
-import type { Settings } from "./types.ts";
+import type { FaultKind, FaultSpec, Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
 
 export const OCI_CREATE_FAILED =

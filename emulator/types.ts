@@ -1,5 +1,35 @@
-// Emulator-internal types: options, settings, log entries.
-import type { FaultSpec, Instance, Offer } from "../components/vast/types.ts";
+// Emulator-internal types: fault injection, options, settings, log entries.
+import type { Instance, Offer } from "../components/vast/types.ts";
+
+/** Admin API: faults that can be injected (emulator/README.md, "Faults"). */
+export type FaultKind =
+  | "offer_taken" // the offer is rented by someone else between search and create
+  | "boot_exited" // boot ends `exited` with an OCI error in status_msg
+  | "boot_oci_created" // stays `created` with ": OCI runtime create failed:" in status_msg
+  | "stuck_loading" // never leaves `loading`
+  | "offline_after_running" // host goes offline once running
+  | "vanish" // instance disappears (as if destroyed out of band)
+  | "model_load_fail" // the vLLM stand-in never becomes healthy
+  | "slow" // API responses delayed by `delayMs`
+  | "http_429" // the next `count` matching calls answer 429
+  | "http_5xx" // the next `count` matching calls answer 502/503
+  | "price_change"; // the rented instance bills `factor` x the searched price (prices move between search and rent)
+
+export interface FaultSpec {
+  kind: FaultKind;
+  /** Scope: an offer id, a machine id, or an instance id; none = global (next rent, or next N calls). */
+  offerId?: number;
+  machineId?: number;
+  instanceId?: number;
+  /** For http_429 / http_5xx / slow: how many calls it applies to (default 1; -1 = until cleared). */
+  count?: number;
+  /** For http_* / slow: restrict to a route key such as "GET /api/v0/instances/:id". */
+  route?: string;
+  status?: number;
+  delayMs?: number;
+  /** For price_change: multiplier of the instance's dph_total. */
+  factor?: number;
+}
 
 /** Boot timings (ms). Each is the time spent in one phase. */
 export interface Timings {

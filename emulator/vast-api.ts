@@ -1,12 +1,12 @@
 // The emulated Vast.ai REST API (vast-api.md; §8 is the checklist).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FaultSpec, OfferQuery } from "../components/vast/types.ts";
+import type { OfferQuery } from "../components/vast/types.ts";
 import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";
 import { json, matchPath, normalize, parseJson, readBody, send, sleep, text, type Reply } from "./http.ts";
 import type { Instances } from "./instances.ts";
 import type { Market } from "./market.ts";
 import { QueryError } from "./query.ts";
-import type { Settings } from "./types.ts";
+import type { FaultSpec, Settings } from "./types.ts";
 import { validateCreate } from "./validate.ts";
 import { ListError, listV1, toWire } from "./wire.ts";
 

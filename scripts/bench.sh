@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --quick] [flags of scripts/bench.ts]: Node 22, the stand-in's venv and the offline
+# npm run bench [-- --quick] [flags of tools/bench/bench.ts]: Node 22, the stand-in's venv and the offline
 # Pulumi toolchain (installed if missing, as npm test does), then the benchmark. See docs/benchmarks.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -7,4 +7,4 @@ cd "$root"
 # shellcheck disable=SC1091
 . scripts/prepare.sh
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-exec node scripts/bench.ts "$@"
+exec node tools/bench/bench.ts "$@"

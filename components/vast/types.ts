@@ -1,5 +1,6 @@
 // Wire types of the Vast.ai REST API (see ../shared/reference/vast-api.md).
 // Shared by the client (components/vast) and the local emulator (emulator/): types only, no logic.
+// Emulator-only types (fault injection) live in emulator/types.ts.
 
 /** Comparison operators of the offer query language (JSON side). */
 export type QueryOp = "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "notin";
@@ -176,34 +177,4 @@ export interface InstanceListResponse {
   label_counts: Record<string, number>;
   next_token: string | null;
   instances: Instance[];
-}
-
-/** Emulator admin API: faults that can be injected (see emulator/README section in the project README). */
-export type FaultKind =
-  | "offer_taken" // the offer is rented by someone else between search and create
-  | "boot_exited" // boot ends `exited` with an OCI error in status_msg
-  | "boot_oci_created" // stays `created` with ": OCI runtime create failed:" in status_msg
-  | "stuck_loading" // never leaves `loading`
-  | "offline_after_running" // host goes offline once running
-  | "vanish" // instance disappears (as if destroyed out of band)
-  | "model_load_fail" // the vLLM stand-in never becomes healthy
-  | "slow" // API responses delayed by `delayMs`
-  | "http_429" // the next `count` matching calls answer 429
-  | "http_5xx" // the next `count` matching calls answer 502/503
-  | "price_change"; // the rented instance bills `factor` x the searched price (prices move between search and rent)
-
-export interface FaultSpec {
-  kind: FaultKind;
-  /** Scope: an offer id, a machine id, or an instance id; none = global (next rent, or next N calls). */
-  offerId?: number;
-  machineId?: number;
-  instanceId?: number;
-  /** For http_429 / http_5xx / slow: how many calls it applies to (default 1; -1 = until cleared). */
-  count?: number;
-  /** For http_* / slow: restrict to a route key such as "GET /api/v0/instances/:id". */
-  route?: string;
-  status?: number;
-  delayMs?: number;
-  /** For price_change: multiplier of the instance's dph_total. */
-  factor?: number;
 }

@@ -1,9 +1,9 @@
-// The benchmark's arithmetic and table (components/bench/report.ts): what docs/benchmarks.md reports
+// The benchmark's arithmetic and table (tools/bench/report.ts): what docs/benchmarks.md reports
 // is only as good as these medians, ratios and call counts.
 import { describe, expect, it } from "vitest";
 import {
   check, childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
-} from "../../components/bench/report.ts";
+} from "../../tools/bench/report.ts";
 
 describe("bench statistics", () => {
   it("takes medians of odd and even counts, ignoring non-finite values", () => {

@@ -167,7 +167,7 @@ describe("SIGKILL just after the rent, then `pulumi destroy` instead of the reco
     const left = liveInstances(emu).length;
 
     // Asynchronously: the emulator answers from this process's event loop.
-    const reaper = async (...args: string[]) => (await promisify(execFile)("node", [join(ROOT, "scripts/reaper.ts"), ...args], {
+    const reaper = async (...args: string[]) => (await promisify(execFile)("node", [join(ROOT, "tools/reaper/reaper.ts"), ...args], {
       cwd: p.workDir, env: { ...process.env, ...p.env, VAST_API_KEY: emu.apiKey, VAST_API_URL: emu.url }, encoding: "utf8",
     })).stdout;
     const listed = await reaper();

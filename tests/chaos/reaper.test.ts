@@ -1,7 +1,7 @@
 // Issue 6, the orphan reaper against the emulator and real stacks: one stack deployed and kept
 // ("live"), one whose state was deleted with its instance still running ("gone": `pulumi stack rm
 // --force`), one instance rented directly through the API with our label prefix, one instance of
-// another tool. `node scripts/reaper.ts` (cwd = the project, so `pulumi stack ls` sees its stacks):
+// another tool. `node tools/reaper/reaper.ts` (cwd = the project, so `pulumi stack ls` sees its stacks):
 // a dry run lists the two orphans with $/h and destroys nothing; --older-than filters by age;
 // --yes destroys only orphans, never a tracked instance nor a foreign one.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +41,7 @@ interface ReaperRun {
 
 function reaper(...args: string[]): Promise<ReaperRun> {
   return new Promise((resolve) => {
-    execFile("node", [join(ROOT, "scripts/reaper.ts"), ...args], {
+    execFile("node", [join(ROOT, "tools/reaper/reaper.ts"), ...args], {
       cwd: p.workDir,
       env: { ...process.env, ...p.env, VAST_API_KEY: emu.apiKey, VAST_API_URL: emu.url },
       encoding: "utf8",
@@ -71,7 +71,7 @@ function rowFor(i: AdminInstance): RegExp {
 
 const liveIds = () => liveInstances(emu).map((i) => i.id).sort();
 
-describe("orphan reaper (scripts/reaper.ts) against the emulator and real stacks", () => {
+describe("orphan reaper (tools/reaper/reaper.ts) against the emulator and real stacks", () => {
   it("lists orphans with $/h, filters by age, destroys only orphans with --yes", async () => {
     // Two stacks deploy; then "gone"'s state is deleted while its instance keeps running.
     const [a, b] = await Promise.all([spawnPulumi(p, ["up", "--yes", "--skip-preview"]).done, spawnPulumi(gone, ["up", "--yes", "--skip-preview"]).done]);
@@ -134,7 +134,7 @@ describe("orphan reaper (scripts/reaper.ts) against the emulator and real stacks
 
   it("refuses to run without a Vast key", async () => {
     const r = await new Promise<ReaperRun>((resolve) => {
-      execFile("node", [join(ROOT, "scripts/reaper.ts")], { cwd: p.workDir, env: { ...process.env, ...p.env, VAST_API_KEY: "" }, encoding: "utf8" },
+      execFile("node", [join(ROOT, "tools/reaper/reaper.ts")], { cwd: p.workDir, env: { ...process.env, ...p.env, VAST_API_KEY: "" }, encoding: "utf8" },
         (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
     });
     expect(r.code).toBe(2);

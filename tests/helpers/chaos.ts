@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { instanceIdsInState } from "../../components/reaper/orphans.ts";
+import { instanceIdsInState } from "../../tools/reaper/orphans.ts";
 import { ROOT, type TestProject } from "./engine.ts";
 import { liveInstances } from "./stack.ts";
 

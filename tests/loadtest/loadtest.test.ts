@@ -1,4 +1,4 @@
-// The load-test command (scripts/loadtest.ts) as a user runs it: a subprocess against the vLLM
+// The load-test command (tools/loadtest/loadtest.ts) as a user runs it: a subprocess against the vLLM
 // stand-in of an instance rented from the emulator, and against a recording server for the exact
 // requests it sends. No timing ratios are asserted here (the benchmark reports those).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,10 +9,10 @@ import { join } from "node:path";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { REPO_ROOT } from "../../emulator/runtime.ts";
 import { healthy, hostPort, rent, start, until } from "../emulator/helpers.ts";
-import type { LoadReport } from "../../components/loadtest/stats.ts";
+import type { LoadReport } from "../../tools/loadtest/stats.ts";
 
 const KEY = "5f".repeat(32);
-const SCRIPT = join(REPO_ROOT, "scripts", "loadtest.ts");
+const SCRIPT = join(REPO_ROOT, "tools", "loadtest", "loadtest.ts");
 
 interface Ran {
   code: number | null;

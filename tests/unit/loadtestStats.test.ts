@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeWorkloads, percentile, progressBar, summarize } from "../../components/loadtest/stats.ts";
+import { makeWorkloads, percentile, progressBar, summarize } from "../../tools/loadtest/stats.ts";
 
 describe("load test stats", () => {
   it("computes nearest-rank percentiles", () => {

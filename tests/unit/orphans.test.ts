@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findOrphans, formatOrphans, instanceIdsInState, parseAge, INSTANCE_TYPE } from "../../components/reaper/orphans.ts";
+import { findOrphans, formatOrphans, instanceIdsInState, parseAge, INSTANCE_TYPE } from "../../tools/reaper/orphans.ts";
 import type { Instance } from "../../components/vast/types.ts";
 
 const inst = (id: number, label: string | null, startMinAgo: number): Instance =>

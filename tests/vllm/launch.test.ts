@@ -18,7 +18,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "launch-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("guardSource.ts", () => {
-  it("is in sync with guard.py (regenerate: node components/vllm/generate-guard-source.ts)", () => {
+  it("is in sync with guard.py (regenerate: node tools/vllm/generate-guard-source.ts)", () => {
     const py = readFileSync(GUARD_PY);
     expect(gunzipSync(Buffer.from(GUARD_SOURCE_GZIP_BASE64, "base64")).equals(py)).toBe(true);
     expect(GUARD_SOURCE_SHA256).toBe(createHash("sha256").update(py).digest("hex"));

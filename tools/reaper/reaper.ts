@@ -2,8 +2,8 @@
 // and destroys them only with --yes. Usage: see README "Cleaning up orphans".
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { destroyAndConfirm, listInstances } from "../components/vast/client.ts";
-import { findOrphans, formatOrphans, instanceIdsInState, parseAge } from "../components/reaper/orphans.ts";
+import { destroyAndConfirm, listInstances } from "../../components/vast/client.ts";
+import { findOrphans, formatOrphans, instanceIdsInState, parseAge } from "./orphans.ts";
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
-import { formatReport, makeWorkloads, progressBar, summarize, type Sample, type Workload } from "../components/loadtest/stats.ts";
+import { formatReport, makeWorkloads, progressBar, summarize, type Sample, type Workload } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {

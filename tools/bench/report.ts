@@ -1,4 +1,4 @@
-// Pure helpers of the benchmark (scripts/bench.ts): medians, interleaved ratios, API-call counts,
+// Pure helpers of the benchmark (tools/bench/bench.ts): medians, interleaved ratios, API-call counts,
 // target verdicts and the printed table. No I/O here, so tests/bench can check every number's math.
 
 /** Median of the finite values (mean of the middle two for an even count); NaN when there are none. */

@@ -1,4 +1,4 @@
-// Regenerates guardSource.ts from guard.py: `node components/vllm/generate-guard-source.ts`.
+// Regenerates guardSource.ts from guard.py: `node tools/vllm/generate-guard-source.ts`.
 // The compressed text is generated once and committed (not computed at deploy time) so that a
 // different zlib build can never change the instance's launch args and force a replacement.
 // tests/vllm/launch.test.ts fails when guardSource.ts is out of date.

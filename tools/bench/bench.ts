@@ -1,4 +1,4 @@
-// Benchmark of what the stack owns around a deploy (issue 7), against the local Vast emulator with
+// Benchmark of what the stack owns around a deploy against the local Vast emulator with
 // fixed boot timings: readiness lag, Vast API calls per deploy/destroy, program weight (preview and
 // no-op up vs a one-resource baseline, interleaved), probe duration, load-test overhead.
 // Usage: npm run bench [-- --quick] [--runs N] [--pairs N] [--loading-ms N] [--model-load-ms N]
@@ -10,13 +10,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { dirname, join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
-import { startEmulator, VAST_RATE_LIMITS, type RunningEmulator } from "../emulator/index.ts";
+import { startEmulator, VAST_RATE_LIMITS, type RunningEmulator } from "../../emulator/index.ts";
 import {
   childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
   type Pair, type PairSummary, type ProbeReport, type RouteCounts, type Row,
-} from "../components/bench/report.ts";
+} from "./report.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
+const ROOT = resolve(import.meta.dirname, "../..");
 
 const { values: opt } = parseArgs({
   options: {
@@ -327,7 +327,7 @@ interface LoadtestResult {
 
 async function loadtest(p: Project): Promise<LoadtestResult> {
   const out = JSON.parse((await pulumi(p, ["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, string>;
-  const r = await run(process.execPath, [join(ROOT, "scripts/loadtest.ts"), "--url", out.endpoint, "--compare-baseline", "--json", "--requests", String(settings.loadtestRequests)], ROOT, { ...process.env, RERANKER_API_KEY: out.apiKey });
+  const r = await run(process.execPath, [join(ROOT, "tools/loadtest/loadtest.ts"), "--url", out.endpoint, "--compare-baseline", "--json", "--requests", String(settings.loadtestRequests)], ROOT, { ...process.env, RERANKER_API_KEY: out.apiKey });
   if (r.code !== 0) throw new Error(`loadtest exited ${r.code}: ${r.stderr}`);
   const res = JSON.parse(r.stdout) as LoadtestResult;
   log(`loadtest: ${res.report.requestsPerSecond.toFixed(1)} req/s, ${res.report.pairsPerSecond.toFixed(0)} pairs/s, overhead ${res.overhead.toFixed(3)}× bare undici`);
