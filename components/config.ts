@@ -1,5 +1,5 @@
 // Stack configuration: one typed object, validated before any resource exists.
-import type { OfferSelection } from "./vast/offerQuery.ts";
+import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import { DEFAULT_DTYPE, DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL } from "./vllm/launch.ts";
 
 /** The reference guide's search, verbatim (vast-api.md §2.3 gives its JSON form). */

@@ -10,13 +10,13 @@ import type * as command from "@pulumi/command";
 import { ComponentResource } from "@pulumi/pulumi/resource.js";
 import { all, interpolate, output, secret, unsecret } from "@pulumi/pulumi/output.js";
 import { getStack } from "@pulumi/pulumi/metadata.js";
-import { VastInstance } from "./vast/instance.ts";
-import { VastLabelSweeper } from "./vast/labelSweeper.ts";
-import { validateOfferSelection } from "./vast/offerValidation.ts";
-import { parseEnvString } from "./vast/envString.ts";
-import { configMessage, imageProblem } from "./vast/validate.ts";
+import { VastInstance } from "./vast/instance/instance.ts";
+import { VastLabelSweeper } from "./vast/sweeper/labelSweeper.ts";
+import { validateOfferSelection } from "./vast/offers/offerValidation.ts";
+import { parseEnvString } from "./vast/instance/envString.ts";
+import { configMessage, imageProblem } from "./vast/instance/validate.ts";
 import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
-import type { OfferSelection } from "./vast/offerQuery.ts";
+import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import { ConfigError, type DeploymentConfig } from "./config.ts";
 
 export interface RerankerDeploymentArgs {

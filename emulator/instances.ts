@@ -1,6 +1,6 @@
 // Instance records and their lifecycle: null -> created -> loading -> running, with injected faults.
 import { join } from "node:path";
-import type { ActualStatus, Offer, PortBinding } from "../components/vast/types.ts";
+import type { ActualStatus, Offer, PortBinding } from "../components/vast/api/types.ts";
 import { priced } from "./market.ts";
 import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type Proc } from "./runtime.ts";
 import type { FaultKind, FaultSpec, Settings } from "./types.ts";

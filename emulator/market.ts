@@ -1,6 +1,6 @@
 // The offer market: a seeded list of offers, search (filters, pricing, order, limit), renting.
 import { readFileSync } from "node:fs";
-import type { Offer, OfferQuery } from "../components/vast/types.ts";
+import type { Offer, OfferQuery } from "../components/vast/api/types.ts";
 import { QueryError, comparator, rowMatches } from "./query.ts";
 
 // Top-level keys of a search body that are directives, not field filters.

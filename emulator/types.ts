@@ -1,5 +1,5 @@
 // Emulator-internal types: fault injection, options, settings, log entries.
-import type { Instance, Offer } from "../components/vast/types.ts";
+import type { Instance, Offer } from "../components/vast/api/types.ts";
 
 /** Admin API: faults that can be injected (emulator/README.md, "Faults"). */
 export type FaultKind =

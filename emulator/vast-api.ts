@@ -1,6 +1,6 @@
 // The emulated Vast.ai REST API (vast-api.md; §8 is the checklist).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { OfferQuery } from "../components/vast/types.ts";
+import type { OfferQuery } from "../components/vast/api/types.ts";
 import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";
 import { json, matchPath, normalize, parseJson, readBody, send, sleep, text, type Reply } from "./http.ts";
 import type { Instances } from "./instances.ts";

@@ -1,6 +1,6 @@
 // Instance records as the API shows them, and the paginated v1 list (vast-api.md §4).
 import { createHash } from "node:crypto";
-import type { Instance, InstanceListResponse } from "../components/vast/types.ts";
+import type { Instance, InstanceListResponse } from "../components/vast/api/types.ts";
 import type { Rec } from "./instances.ts";
 import { QueryError, comparator, filterOps, rowMatches } from "./query.ts";
 

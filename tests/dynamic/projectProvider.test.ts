@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROVIDER_METHODS, projectProviderText, type ProjectProviderRef } from "../../components/dynamic/projectProvider.ts";
-import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance.ts";
-import { VAST_LABEL_SWEEPER_PROVIDER } from "../../components/vast/labelSweeper.ts";
+import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance/instance.ts";
+import { VAST_LABEL_SWEEPER_PROVIDER } from "../../components/vast/sweeper/labelSweeper.ts";
 import * as providers from "../../components/vast/providers.ts";
 
 const ROOT = join(import.meta.dirname, "../..");

@@ -1,6 +1,6 @@
 // Shared helpers of the emulator tests: real HTTP against a started emulator.
 import { expect } from "vitest";
-import type { Instance } from "../../components/vast/types.ts";
+import type { Instance } from "../../components/vast/api/types.ts";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator/index.ts";
 
 /** Boot timings short enough for a fast suite. */

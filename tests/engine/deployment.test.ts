@@ -6,7 +6,7 @@ import { ROOT, createTestProject, filesContaining, type TestProject } from "../h
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { projectProviderText } from "../../components/dynamic/projectProvider.ts";
-import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance.ts";
+import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance/instance.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
 
 describe("deploy the reranker stack (hardened, default)", () => {

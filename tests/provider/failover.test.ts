@@ -1,7 +1,7 @@
 // Failure branches of the provider: every rented instance either ends up serving or destroyed.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import type { VastInstanceOutputs } from "../../components/vast/instanceLogic.ts";
+import type { VastInstanceOutputs } from "../../components/vast/instance/instanceLogic.ts";
 import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
 
 let emu: RunningEmulator;

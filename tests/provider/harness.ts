@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { VastInstanceProvider } from "../../components/vast/instanceProvider.ts";
-import type { VastConfiguredProvider } from "../../components/vast/credentials.ts";
-import type { VastInstanceInputs } from "../../components/vast/instanceLogic.ts";
-import type { Offer } from "../../components/vast/types.ts";
+import { VastInstanceProvider } from "../../components/vast/instance/instanceProvider.ts";
+import type { VastConfiguredProvider } from "../../components/vast/api/credentials.ts";
+import type { VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
+import type { Offer } from "../../components/vast/api/types.ts";
 
 export const ROOT = join(import.meta.dirname, "../..");
 

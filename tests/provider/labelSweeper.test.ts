@@ -2,8 +2,8 @@
 // prefix changes, and on delete destroys exactly the instances whose label carries its stem.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { VastLabelSweeperProvider, type SweeperInputs, type SweeperOutputs } from "../../components/vast/labelSweeperProvider.ts";
-import { instanceLabel } from "../../components/vast/instanceLogic.ts";
+import { VastLabelSweeperProvider, type SweeperInputs, type SweeperOutputs } from "../../components/vast/sweeper/labelSweeperProvider.ts";
+import { instanceLabel } from "../../components/vast/instance/instanceLogic.ts";
 import { checkedCreate, configuredFor, configuredProvider, fastEmulator, inputs, live } from "./harness.ts";
 
 let emu: RunningEmulator;

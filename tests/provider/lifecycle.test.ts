@@ -1,7 +1,7 @@
 // VastInstanceProvider against the emulator: create, read, update, delete, adoption, validation.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import type { VastInstanceInputs, VastInstanceOutputs } from "../../components/vast/instanceLogic.ts";
+import type { VastInstanceInputs, VastInstanceOutputs } from "../../components/vast/instance/instanceLogic.ts";
 import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
 
 let emu: RunningEmulator;

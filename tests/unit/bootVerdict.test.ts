@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hostPortOf, isGoneOrPreempted, judgeBoot, nextPollDelayMs } from "../../components/vast/bootVerdict.ts";
-import type { Instance } from "../../components/vast/types.ts";
+import { hostPortOf, isGoneOrPreempted, judgeBoot, nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
+import type { Instance } from "../../components/vast/api/types.ts";
 
 function inst(over: Partial<Instance>): Instance {
   return {

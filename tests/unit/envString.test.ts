@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeEnv, parseEnvString } from "../../components/vast/envString.ts";
+import { mergeEnv, parseEnvString } from "../../components/vast/instance/envString.ts";
 
 describe("parseEnvString: the CLI's --env rules", () => {
   it("parses the guide's env string", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createRequest, fingerprint, instanceLabel, replacedKeys, specHash, stableJson, type VastInstanceInputs } from "../../components/vast/instanceLogic.ts";
-import type { Offer } from "../../components/vast/types.ts";
+import { createRequest, fingerprint, instanceLabel, replacedKeys, specHash, stableJson, type VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
+import type { Offer } from "../../components/vast/api/types.ts";
 
 const inputs: VastInstanceInputs = {
   labelPrefix: "vast-reranker", stackName: "dev", resourceName: "reranker-instance", nonce: "a1b2c3d4",

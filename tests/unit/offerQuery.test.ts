@@ -4,8 +4,8 @@ import {
   FilterSyntaxError,
   parseFilter,
   type OfferSelection,
-} from "../../components/vast/offerQuery.ts";
-import { validateOfferSelection } from "../../components/vast/offerValidation.ts";
+} from "../../components/vast/offers/offerQuery.ts";
+import { validateOfferSelection } from "../../components/vast/offers/offerValidation.ts";
 
 const GUIDE =
   "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildOfferQuery, type OfferSelection } from "../../components/vast/offerQuery.ts";
-import { describeOffer, offerMatchesQuery, rankOffers } from "../../components/vast/offerRanking.ts";
-import type { Offer, OfferQuery } from "../../components/vast/types.ts";
+import { buildOfferQuery, type OfferSelection } from "../../components/vast/offers/offerQuery.ts";
+import { describeOffer, offerMatchesQuery, rankOffers } from "../../components/vast/offers/offerRanking.ts";
+import type { Offer, OfferQuery } from "../../components/vast/api/types.ts";
 
 const GUIDE =
   "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";

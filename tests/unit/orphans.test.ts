@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findOrphans, formatOrphans, instanceIdsInState, parseAge, INSTANCE_TYPE } from "../../tools/reaper/orphans.ts";
-import type { Instance } from "../../components/vast/types.ts";
+import type { Instance } from "../../components/vast/api/types.ts";
 
 const inst = (id: number, label: string | null, startMinAgo: number): Instance =>
   ({ id, label, actual_status: "running", gpu_name: "RTX 4090", dph_total: 0.4, start_date: 10_000 - startMinAgo * 60 }) as Instance;

@@ -1,5 +1,5 @@
 // Pure logic of the orphan reaper: which labelled Vast instances no stack state knows about.
-import type { Instance } from "../../components/vast/types.ts";
+import type { Instance } from "../../components/vast/api/types.ts";
 
 export interface OrphanCandidate {
   id: number;

@@ -2,7 +2,7 @@
 // and destroys them only with --yes. Usage: see README "Cleaning up orphans".
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { destroyAndConfirm, listInstances } from "../../components/vast/client.ts";
+import { destroyAndConfirm, listInstances } from "../../components/vast/api/client.ts";
 import { findOrphans, formatOrphans, instanceIdsInState, parseAge } from "./orphans.ts";
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 // Client-side re-check and ranking of search results. The server may be lax (GPUHUNT re-applies
 // every filter, the CLI re-filters `rented`), and an offer we should not rent costs money, so
 // every filter the query carried is checked again here. Pure: no I/O.
-import type { FieldFilter, Offer, OfferQuery } from "./types.ts";
+import type { FieldFilter, Offer, OfferQuery } from "../api/types.ts";
 import { buildOfferQuery, numericVersion, TOP_LEVEL_KEYS } from "./offerQuery.ts";
 import type { OfferSelection } from "./offerQuery.ts";
 

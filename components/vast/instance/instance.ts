@@ -1,9 +1,9 @@
 // The VastInstance resource: a thin dynamic resource over VastInstanceProvider. The program never
 // loads the provider code: Pulumi's dynamic-provider host imports it (components/dynamic).
 import type * as pulumi from "@pulumi/pulumi";
-import { ProjectDynamicResource, type ProjectProviderRef } from "../dynamic/projectProvider.ts";
+import { ProjectDynamicResource, type ProjectProviderRef } from "../../dynamic/projectProvider.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
-import type { OfferSelection } from "./offerQuery.ts";
+import type { OfferSelection } from "../offers/offerQuery.ts";
 
 export const VAST_INSTANCE_PROVIDER: ProjectProviderRef = {
   module: "components/vast/providers.ts",

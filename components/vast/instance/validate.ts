@@ -1,5 +1,5 @@
 // check()-time validation of VastInstance inputs: every problem named by its config key, before any paid call.
-import { validateOfferSelection } from "./offerValidation.ts";
+import { validateOfferSelection } from "../offers/offerValidation.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
 
 export interface InputFailure {

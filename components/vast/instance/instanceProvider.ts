@@ -2,16 +2,16 @@
 // the project, components/dynamic). It holds no secret in code or state: the Vast key is read at
 // run time in configure() (vast:apiKey) or from env.
 import type * as pulumi from "@pulumi/pulumi";
-import type { Instance } from "./types.ts";
+import type { Instance } from "../api/types.ts";
 import { isGoneOrPreempted } from "./bootVerdict.ts";
-import * as vast from "./client.ts";
+import * as vast from "../api/client.ts";
 import {
   instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
 import { validateInstanceInputs } from "./validate.ts";
-import { VastConfiguredProvider } from "./credentials.ts";
+import { VastConfiguredProvider } from "../api/credentials.ts";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

@@ -1,5 +1,5 @@
 // Config-level validation of an OfferSelection: every problem named by its key, before any paid call.
-import type { FieldFilter } from "./types.ts";
+import type { FieldFilter } from "../api/types.ts";
 import { DEFAULT_LIMIT, FilterSyntaxError, KNOWN_FIELDS, TOP_LEVEL_KEYS, asNumber, parseFilter, type OfferSelection } from "./offerQuery.ts";
 
 /** Known field closest to `name` by edit distance (with transpositions), if it is a likely typo. */

@@ -1,7 +1,7 @@
 // VastLabelSweeper: the resource over VastLabelSweeperProvider (see labelSweeperProvider.ts for why
 // it exists). Like VastInstance, its provider code is loaded by the dynamic-provider host.
 import type * as pulumi from "@pulumi/pulumi";
-import { ProjectDynamicResource, type ProjectProviderRef } from "../dynamic/projectProvider.ts";
+import { ProjectDynamicResource, type ProjectProviderRef } from "../../dynamic/projectProvider.ts";
 
 export const VAST_LABEL_SWEEPER_PROVIDER: ProjectProviderRef = {
   module: "components/vast/providers.ts",

@@ -1,10 +1,10 @@
 // Rent-and-wait loop of the VastInstance provider: adoption by label, failover across offers,
 // fail-fast boot checks, and cleanup that never leaves an untracked paid instance.
-import type { Instance, Offer } from "./types.ts";
-import { buildOfferQuery } from "./offerQuery.ts";
-import { describeOffer, rankOffers } from "./offerRanking.ts";
+import type { Instance, Offer } from "../api/types.ts";
+import { buildOfferQuery } from "../offers/offerQuery.ts";
+import { describeOffer, rankOffers } from "../offers/offerRanking.ts";
 import { judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
-import * as vast from "./client.ts";
+import * as vast from "../api/client.ts";
 import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
 
 export interface BootContext {

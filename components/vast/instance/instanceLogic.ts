@@ -1,6 +1,6 @@
 // Pure pieces of the VastInstance provider: inputs, label, diff, request body, outputs.
-import type { OfferSelection } from "./offerQuery.ts";
-import type { CreateInstanceRequest, Instance, Offer } from "./types.ts";
+import type { OfferSelection } from "../offers/offerQuery.ts";
+import type { CreateInstanceRequest, Instance, Offer } from "../api/types.ts";
 import { hostPortOf } from "./bootVerdict.ts";
 
 export interface VastInstanceInputs {
@@ -41,8 +41,6 @@ export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv
   sshPort: number;
   status: string;
 }
-
-export const DEFAULT_API_URL = "https://console.vast.ai";
 
 /** Keys whose change means a different container, so a new instance. */
 export const REPLACE_KEYS = ["apiUrl", "nonce", "selection", "image", "env", "secretEnvHash", "runtype", "onstart", "args", "containerPort", "stackName", "resourceName"] as const;

@@ -4,9 +4,9 @@
 // the rent but before Pulumi saved the instance, followed by `destroy` instead of `up`. The nonce is
 // drawn here, so it is in state before any rent and the sweeper always knows what to look for.
 import type * as pulumi from "@pulumi/pulumi";
-import { destroyAndConfirm, listInstances } from "./client.ts";
-import { VastConfiguredProvider } from "./credentials.ts";
-import { labelStem } from "./instanceLogic.ts";
+import { destroyAndConfirm, listInstances } from "../api/client.ts";
+import { VastConfiguredProvider } from "../api/credentials.ts";
+import { labelStem } from "../instance/instanceLogic.ts";
 
 export interface SweeperInputs {
   apiUrl?: string;

@@ -1,7 +1,9 @@
 // Where the providers get the Vast API key and URL at run time (never from code or state).
 import type * as pulumi from "@pulumi/pulumi";
 import type { VastClientOptions } from "./client.ts";
-import { DEFAULT_API_URL } from "./instanceLogic.ts";
+
+/** The real service; config `vast:apiUrl` or env VAST_API_URL override it (e.g. with the emulator's URL). */
+export const DEFAULT_API_URL = "https://console.vast.ai";
 
 /** Config values (read in configure()) win over the environment; a missing key is a clear error. */
 export function vastClientOptions(configApiKey: string, configApiUrl: string | undefined): VastClientOptions {

@@ -1,5 +1,5 @@
 // Pure judgement of an instance's boot, from one GET /instances/{id}/ answer.
-import type { Instance } from "./types.ts";
+import type { Instance } from "../api/types.ts";
 
 export type BootVerdict =
   | { kind: "ready"; ip: string; port: number }
