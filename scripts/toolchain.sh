@@ -13,11 +13,17 @@
 #    engine downloads provider plugins itself). VAST_RERANKER_BUILD_PULUMI=1 forces our build.
 #  * Otherwise everything is built with Go from the Go module proxy through the wrapper modules
 #    under toolchain/ (versions in toolchain/versions.env) into .cache/pulumi/:
-#      bin/pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-#      bin/pulumi-language-nodejs         toolchain/langhost (own host; upstream's module is refused)
+#      bin/pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi (toolchain/cli)
+#      bin/pulumi-language-nodejs         github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+#                                         (toolchain/langhost)
+#      build/pulumi-resource-command      github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
+#                                         (toolchain/command)
+#      build/pulumi-resource-random       toolchain/random (Terraform random provider + TF bridge)
 #      bin/pulumi-resource-pulumi-nodejs  -> node_modules/@pulumi/pulumi/ (dynamic providers)
-#      build/pulumi-resource-{random,command}, installed into home/plugins/resource-<name>-v<ver>/
-#    A second run only checks stamps and takes about a second.
+#    The two provider plugins are installed into home/plugins/resource-<name>-v<ver>/.
+#    The language host and command provider modules are untagged (pseudo-versions only); if
+#    ../shared/goproxy exists next to the repository (a file:// module proxy folder holding them),
+#    the build puts it in front of GOPROXY. A second run only checks stamps and takes about a second.
 #
 # Sourcing .cache/pulumi/env.sh sets PATH, PULUMI_HOME=<repo>/.cache/pulumi/home,
 # PULUMI_SKIP_UPDATE_CHECK and (built mode) PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION.
@@ -44,7 +50,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --print-env) MODE=print ;;
     --sync-modules) MODE=sync ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "toolchain.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,33 +98,115 @@ ambient_pulumi() {
   echo "$p"
 }
 
+# Upstream main packages and the modules they live in (built through the wrapper modules).
+CLI_PKG=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+LANGHOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+LANGHOST_PKG=$LANGHOST_MOD
+COMMAND_MOD=github.com/pulumi/pulumi-command/provider
+COMMAND_PKG=$COMMAND_MOD/cmd/pulumi-resource-command
+PULUMI_VFLAG="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+COMMAND_VFLAG="-X $COMMAND_MOD/pkg/version.Version=$COMMAND_PLUGIN_VERSION"
+
+# Module proxy for the untagged modules: a file:// proxy folder next to the repository, in front
+# of the usual GOPROXY. Only the go commands of this script see it. Without the folder the normal
+# proxy is used (the public proxy.golang.org serves these pseudo-versions; the one here refuses them).
+LOCAL_GOPROXY="$ROOT/../shared/goproxy"
+UNTAGGED_MODULES="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs,$COMMAND_MOD"
+go_proxy_env() {
+  local base
+  base="$(GOTOOLCHAIN=local go env GOPROXY)"
+  if [ -d "$LOCAL_GOPROXY" ]; then
+    GO_PROXY_SETTING="file://$(cd "$LOCAL_GOPROXY" && pwd),$base"
+    GO_NOSUMDB_SETTING="$(GOTOOLCHAIN=local go env GONOSUMDB)"
+    GO_NOSUMDB_SETTING="${GO_NOSUMDB_SETTING:+$GO_NOSUMDB_SETTING,}$UNTAGGED_MODULES"
+  else
+    GO_PROXY_SETTING="$base"
+    GO_NOSUMDB_SETTING="$(GOTOOLCHAIN=local go env GONOSUMDB)"
+  fi
+}
+
+# gocmd <dir> <go args...>: run go in a module with this script's proxy settings.
+gocmd() {
+  local dir="$1"
+  shift
+  (cd "$dir" && GOTOOLCHAIN=local GOPROXY="$GO_PROXY_SETTING" GONOSUMDB="$GO_NOSUMDB_SETTING" go "$@")
+}
+
+# Explain a failed download of one of the untagged modules.
+untagged_hint() {
+  local logfile="$1"
+  grep -Eq "pulumi-language-nodejs/v3@v3\.0\.0-|pulumi-command/provider@v0\.0\.0-" "$logfile" || return 0
+  if [ -d "$LOCAL_GOPROXY" ]; then
+    log "hint: the untagged modules ($UNTAGGED_MODULES) come from the proxy folder" \
+      "$LOCAL_GOPROXY; check that it holds $LANGHOST_MOD@$LANGHOST_MODULE_VERSION and" \
+      "$COMMAND_MOD@$COMMAND_PROVIDER_MODULE_VERSION"
+  else
+    log "hint: $LOCAL_GOPROXY does not exist, so the untagged modules were asked from the normal" \
+      "proxy ($GO_PROXY_SETTING). It must serve the pseudo-versions $LANGHOST_MOD@$LANGHOST_MODULE_VERSION" \
+      "and $COMMAND_MOD@$COMMAND_PROVIDER_MODULE_VERSION: proxy.golang.org does; a mirror that refuses" \
+      "pseudo-versions does not - then provide a file:// proxy folder holding them at that path" \
+      "(see toolchain/README.md)"
+  fi
+}
+
 # go_build <module dir> <output file> <package> <ldflags>
 go_build() {
   local dir="$1" out="$2" pkg="$3" ldflags="$4" name tmp
   name="$(basename "$out")"
   tmp="$out.tmp.$$"
   mkdir -p "$(dirname "$out")" "$LOGS"
-  log "building $name (log: ${LOGS#"$ROOT"/}/$name.log) ..."
+  log "building $name from $pkg (log: ${LOGS#"$ROOT"/}/$name.log) ..."
   local start=$SECONDS
-  if ! (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly -buildvcs=false" \
-        go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$tmp" "$pkg") \
-        >"$LOGS/$name.log" 2>&1; then
+  if ! GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly -buildvcs=false" \
+      gocmd "$dir" build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$tmp" "$pkg" \
+      >"$LOGS/$name.log" 2>&1; then
     rm -f "$tmp"
     tail -n 30 "$LOGS/$name.log" >&2
-    die "go build of $name failed (module $dir)"
+    untagged_hint "$LOGS/$name.log"
+    die "go build of $name failed (module ${dir#"$ROOT"/})"
   fi
   mv -f "$tmp" "$out"
-  log "built $name in $((SECONDS - start))s"
+  log "built $name in $((SECONDS - start))s ($(du -m "$out" | cut -f1) MB)"
 }
 
-# A stamp is the hash of everything that determines a binary: versions, module files, sources, Go.
+# check_upstream <binary> <main package> [<module> <version>]: the Go build info embedded in the
+# binary (`go version -m`) names that upstream main package and, if given, that module version.
+check_upstream() {
+  local bin="$1" pkg="$2" mod="${3:-}" ver="${4:-}" info
+  info="$(GOTOOLCHAIN=local go version -m "$bin" 2>/dev/null)" || die "go version -m $bin failed"
+  printf '%s\n' "$info" | grep -Eq "^[[:space:]]+path[[:space:]]+$pkg\$" ||
+    die "${bin#"$ROOT"/} was not built from $pkg (go version -m says: $(printf '%s\n' "$info" | awk '$1=="path"{print $2}'))"
+  if [ -n "$mod" ]; then
+    printf '%s\n' "$info" | grep -Eq "^[[:space:]]+dep[[:space:]]+$mod[[:space:]]+$ver([[:space:]]|\$)" ||
+      die "${bin#"$ROOT"/} does not contain $mod $ver (go version -m)"
+  fi
+}
+
+check_all_upstream() {
+  check_upstream "$BIN/pulumi" "$CLI_PKG" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
+  check_upstream "$BIN/pulumi-language-nodejs" "$LANGHOST_PKG" "$LANGHOST_MOD" "$LANGHOST_MODULE_VERSION"
+  check_upstream "$BUILD/pulumi-resource-command" "$COMMAND_PKG" "$COMMAND_MOD" "$COMMAND_PROVIDER_MODULE_VERSION"
+}
+
+# A stamp is the hash of everything that determines a binary: the wrapper module's files (whose
+# pins check_pins compares with versions.env), package, ldflags, Go.
 stamp_of() {
-  local dir="$1"
+  local dir="$1" pkg="$2" ldflags="$3"
   {
-    cat "$TC/versions.env"
+    echo "$pkg" "$ldflags"
     GOTOOLCHAIN=local go env GOVERSION GOOS GOARCH
     find "$dir" -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 | sort -z | xargs -0 cat
   } | sha256sum | cut -d' ' -f1
+}
+
+# ensure_built <module dir> <output file> <package> <ldflags>: build unless the stamp matches.
+ensure_built() {
+  local s
+  s="$(stamp_of "$1" "$3" "$4")"
+  if ! up_to_date "$2" "$s"; then
+    go_build "$@"
+    echo "$s" >"$2.stamp"
+  fi
 }
 
 # up_to_date <binary> <stamp>
@@ -137,17 +225,26 @@ require_pin() {
 check_pins() {
   require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
   require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/langhost/go.mod" "$LANGHOST_MOD" "$LANGHOST_MODULE_VERSION"
+  require_pin "$TC/langhost/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
   require_pin "$TC/langhost/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
-  require_pin "$TC/command/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
+  require_pin "$TC/command/go.mod" "$COMMAND_MOD" "$COMMAND_PROVIDER_MODULE_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/pulumi-terraform-bridge/v3 "v$TF_BRIDGE_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$TF_BRIDGE_PULUMI_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/terraform-plugin-sdk/v2 "$TF_PLUGIN_SDK_FORK_VERSION"
   require_pin "$TC/random/shim/go.mod" github.com/terraform-providers/terraform-provider-random "$TF_PROVIDER_RANDOM_VERSION"
 }
 
-# The npm SDK packages request their plugin by exact version; warn early on a mismatch.
+# The npm SDK packages request their plugin by exact version; warn early on a mismatch. The npm
+# @pulumi/pulumi SDK should be the same release as the CLI and language host.
 check_npm_plugin_versions() {
   local name want have pj
+  pj="$ROOT/node_modules/@pulumi/pulumi/package.json"
+  if [ -f "$pj" ]; then
+    have="$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$pj" | head -n1)"
+    [ "$have" = "$PULUMI_VERSION" ] ||
+      log "warning: node_modules/@pulumi/pulumi is $have but the CLI and language host are $PULUMI_VERSION (run npm ci)"
+  fi
   for name in random command; do
     pj="$ROOT/node_modules/@pulumi/$name/package.json"
     [ -f "$pj" ] || continue
@@ -199,16 +296,41 @@ install_plugin() {
   fi
 }
 
+# new_wrapper <dir> <module name> [replace...]: start a wrapper go.mod from scratch, so that its
+# build list is exactly what the upstream requirements select (`go get` raises the go line).
+new_wrapper() {
+  local dir="$1" name="$2" r
+  shift 2
+  printf 'module %s\n\ngo 1.21\n' "$name" >"$dir/go.mod"
+  rm -f "$dir/go.sum"
+  for r in "$@"; do gocmd "$dir" mod edit -replace "$r"; done
+}
+
 sync_modules() {
   command -v go >/dev/null || die "go is required for --sync-modules"
+  go_proxy_env
   export GOTOOLCHAIN=local
-  (cd "$TC/cli" && go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION" &&
-    go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
-  (cd "$TC/langhost" && go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
-  (cd "$TC/command" && go get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" && go mod tidy)
-  (cd "$TC/random/shim" &&
+  # Same replace as upstream's pkg and language host go.mod (only matters for Windows).
+  local clip="github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e"
+  new_wrapper "$TC/cli" vast-reranker/toolchain/cli "$clip"
+  gocmd "$TC/cli" get -tool "$CLI_PKG@v$PULUMI_VERSION"
+  gocmd "$TC/cli" get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
+  gocmd "$TC/cli" mod tidy
+  new_wrapper "$TC/langhost" vast-reranker/toolchain/langhost "$clip"
+  # All three at once: the host's own go.mod asks for pkg v3.243.0, which the proxy here refuses.
+  gocmd "$TC/langhost" get "$LANGHOST_MOD@$LANGHOST_MODULE_VERSION" \
+    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
+  gocmd "$TC/langhost" mod edit -tool "$LANGHOST_PKG"
+  gocmd "$TC/langhost" mod tidy
+  # Only the provider: its other requirements stay what its own go.mod asks for (no replaces).
+  new_wrapper "$TC/command" vast-reranker/toolchain/command
+  gocmd "$TC/command" get -tool "$COMMAND_PKG@$COMMAND_PROVIDER_MODULE_VERSION"
+  gocmd "$TC/command" mod tidy
+  local d
+  for d in cli langhost command; do gocmd "$TC/$d" mod edit -toolchain=none; done
+  (cd "$TC/random/shim" && export GOPROXY="$GO_PROXY_SETTING" &&
     go get "github.com/terraform-providers/terraform-provider-random@$TF_PROVIDER_RANDOM_VERSION" && go mod tidy)
-  (cd "$TC/random" &&
+  (cd "$TC/random" && export GOPROXY="$GO_PROXY_SETTING" &&
     go mod edit -replace "github.com/hashicorp/terraform-plugin-sdk/v2=github.com/pulumi/terraform-plugin-sdk/v2@$TF_PLUGIN_SDK_FORK_VERSION" &&
     go get "github.com/pulumi/pulumi-terraform-bridge/v3@v$TF_BRIDGE_VERSION" \
       "github.com/pulumi/pulumi/pkg/v3@v$TF_BRIDGE_PULUMI_VERSION" \
@@ -223,31 +345,20 @@ build_all() {
   go_usable || no_go_message
   check_pins
   check_npm_plugin_versions
-  local vflag="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" s
+  go_proxy_env
+  [ -d "$LOCAL_GOPROXY" ] ||
+    log "note: no module proxy folder at $LOCAL_GOPROXY; the untagged language host and command" \
+      "provider modules must come from the normal proxy ($GO_PROXY_SETTING)"
 
-  s="$(stamp_of "$TC/cli")"
-  if up_to_date "$BIN/pulumi" "$s" && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then :; else
-    go_build "$TC/cli" "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "-s -w $vflag"
-    echo "$s" >"$BIN/pulumi.stamp"
-  fi
-
-  s="$(stamp_of "$TC/langhost")"
-  if ! up_to_date "$BIN/pulumi-language-nodejs" "$s"; then
-    go_build "$TC/langhost" "$BIN/pulumi-language-nodejs" . "-s -w $vflag"
-    echo "$s" >"$BIN/pulumi-language-nodejs.stamp"
-  fi
-
-  s="$(stamp_of "$TC/command")"
-  if ! up_to_date "$BUILD/pulumi-resource-command" "$s"; then
-    go_build "$TC/command" "$BUILD/pulumi-resource-command" . "-s -w -X main.Version=$COMMAND_PLUGIN_VERSION"
-    echo "$s" >"$BUILD/pulumi-resource-command.stamp"
-  fi
-
-  s="$(stamp_of "$TC/random")"
-  if ! up_to_date "$BUILD/pulumi-resource-random" "$s"; then
-    go_build "$TC/random" "$BUILD/pulumi-resource-random" . "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION"
-    echo "$s" >"$BUILD/pulumi-resource-random.stamp"
-  fi
+  # Upstream main packages, built in our wrapper modules (go.mod/go.sum only).
+  ensure_built "$TC/cli" "$BIN/pulumi" "$CLI_PKG" "-s -w $PULUMI_VFLAG"
+  ensure_built "$TC/langhost" "$BIN/pulumi-language-nodejs" "$LANGHOST_PKG" "-s -w $PULUMI_VFLAG"
+  ensure_built "$TC/command" "$BUILD/pulumi-resource-command" "$COMMAND_PKG" "-s -w $COMMAND_VFLAG"
+  # Own main.go around the upstream Terraform provider and the bridge (see toolchain/README.md).
+  ensure_built "$TC/random" "$BUILD/pulumi-resource-random" . "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION"
+  check_all_upstream
+  [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ] ||
+    die "$BIN/pulumi reports version '$("$BIN/pulumi" version 2>/dev/null)', expected v$PULUMI_VERSION"
 
   # Bundled plugins shipped by the npm SDK: resolved next to the `pulumi` executable.
   local f
@@ -287,6 +398,10 @@ const c = new command.local.Command("c", { create: "echo hi" });
 export const keyLength = k.hex.apply((h) => h.length);
 export const stdout = c.stdout;
 EOF
+  if [ "${VAST_RERANKER_PULUMI_MODE:-}" = built ]; then
+    check_all_upstream
+    log "verify: go version -m: pulumi, pulumi-language-nodejs and pulumi-resource-command are the upstream main packages"
+  fi
   log "verify: pulumi $(pulumi version) at $(command -v pulumi); PULUMI_HOME=$PULUMI_HOME"
   (
     cd "$tmp/prog"
