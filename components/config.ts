@@ -2,7 +2,7 @@
 import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import { DEFAULT_DTYPE, DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL } from "./vllm/launch.ts";
 
-/** The reference guide's search, verbatim (vast-api.md §2.3 gives its JSON form). */
+/** The reference guide's search, verbatim (docs/vast-api.md §2.3 gives its JSON form). */
 export const GUIDE_FILTER = "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";
 
 export interface DeploymentConfig {

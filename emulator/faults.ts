@@ -103,7 +103,7 @@ export class Faults {
   }
 }
 
-/** Production's documented thresholds (seconds between calls; vast-api.md §6), as ms. */
+/** Production's documented thresholds (seconds between calls; docs/vast-api.md §6), as ms. */
 export const VAST_RATE_LIMITS: RateLimits = {
   "PUT /api/v0/asks/:id": 4500,
   "GET /api/v0/instances/:id": 2000,

@@ -12,7 +12,7 @@ export const json = (status: number, body: unknown): Reply => ({ status, json: b
 export const text = (status: number, body: string, contentType = "text/plain"): Reply => ({ status, text: body, contentType });
 
 export function send(res: ServerResponse, r: Reply): void {
-  // Exactly "application/json", no charset: the legacy CLI refuses anything else (vast-api.md §8.3).
+  // Exactly "application/json", no charset: the legacy CLI refuses anything else (docs/vast-api.md §8.3).
   const body = r.json !== undefined ? JSON.stringify(r.json) : (r.text ?? "");
   const type = r.json !== undefined ? "application/json" : (r.contentType ?? "text/plain");
   res.writeHead(r.status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });

@@ -79,7 +79,7 @@ export class Instances {
     const moved = rec.faults.get("price_change");
     if (moved) this.reprice(rec, moved);
     if (lowBid) {
-      // Vast creates an outbid spot instance stopped (vast-api.md §3.2).
+      // Vast creates an outbid spot instance stopped (docs/vast-api.md §3.2).
       Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
     }
     this.recs.set(id, rec);

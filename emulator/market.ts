@@ -5,7 +5,7 @@ import { QueryError, comparator, rowMatches } from "./query.ts";
 
 // Top-level keys of a search body that are directives, not field filters.
 const DIRECTIVES = new Set(["order", "type", "limit", "allocated_storage", "disable_bundling", "select_cols"]);
-const DEFAULT_LIMIT = 64; // the server's default is unknown (vast-api.md §2.2); documented in README
+const DEFAULT_LIMIT = 64; // the server's default is unknown (docs/vast-api.md §2.2); documented in README
 const DEFAULT_STORAGE_GB = 8; // DOCS default; the CLI always sends its own (5.0)
 const HOURS_PER_MONTH = 30 * 24;
 

@@ -1,4 +1,4 @@
-// The Vast query language (vast-api.md §2.2, §2.3, §8.11), shared by offer search and the v1 list.
+// The Vast query language (docs/vast-api.md §2.2, §2.3, §8.11), shared by offer search and the v1 list.
 // Values may be numbers or numeric strings (the CLI sends "750"); comparisons follow the row's type.
 
 export const OPS = ["eq", "neq", "gt", "gte", "lt", "lte", "in", "notin"] as const;

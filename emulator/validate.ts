@@ -1,4 +1,4 @@
-// Create-instance validation (vast-api.md §3.1, §3.2, §8.12) and the CLI's env-string rules.
+// Create-instance validation (docs/vast-api.md §3.1, §3.2, §8.12) and the CLI's env-string rules.
 // Error codes/messages: `invalid_args`/`invalid_price` and the "error <http>/<num>: ..." format are
 // documented; the numbers other than 3467/3603 are the emulator's own (marked in the README).
 

@@ -1,4 +1,4 @@
-// The emulated Vast.ai REST API (vast-api.md; §8 is the checklist).
+// The emulated Vast.ai REST API (docs/vast-api.md; §8 is the checklist).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OfferQuery } from "../components/vast/api/types.ts";
 import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";

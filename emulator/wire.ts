@@ -1,4 +1,4 @@
-// Instance records as the API shows them, and the paginated v1 list (vast-api.md §4).
+// Instance records as the API shows them, and the paginated v1 list (docs/vast-api.md §4).
 import { createHash } from "node:crypto";
 import type { Instance, InstanceListResponse } from "../components/vast/api/types.ts";
 import type { Rec } from "./instances.ts";

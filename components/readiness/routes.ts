@@ -1,4 +1,4 @@
-// The routes the auth matrix probes: every route vllm-api.md §1 lists for a reranker, plus
+// The routes the auth matrix probes: every route docs/vllm-api.md §1 lists for a reranker, plus
 // path and Host-header tricks that a careless guard would let through. Pure data.
 
 export interface ProbeRoute {

@@ -1,6 +1,6 @@
 """ASGI app of the vLLM stand-in: routes, error shapes and the stock API-key middleware.
 
-Shapes, codes and messages follow ../../shared/reference/vllm-api.md (vLLM ~0.26-0.29,
+Shapes, codes and messages follow docs/vllm-api.md (vLLM ~0.26-0.29,
 cross-encoder model). Request handling lives in vllm_standin_handlers.py.
 """
 
@@ -31,7 +31,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 
 def guarded_prefixes(setting: str | None, version: str = "0.29.0") -> tuple[str, ...]:
-    """Explicit setting, else the guard of that vLLM era (vllm-api.md §3.2; boundaries approximate)."""
+    """Explicit setting, else the guard of that vLLM era (docs/vllm-api.md §3.2; boundaries approximate)."""
     if setting:
         if setting.strip().lower() in ("v1-only", "legacy", "<=0.20"):
             return ("/v1",)

@@ -2,7 +2,7 @@
 
 - handler errors: {"error": {"message", "type": "BadRequestError"|"NotFoundError", "param", "code"}}
 - pydantic-style request validation: 400, type "Bad Request", param = dotted location,
-  message "N validation error(s):\\n  {...}" (vllm-api.md §4).
+  message "N validation error(s):\\n  {...}" (docs/vllm-api.md §4).
 """
 
 import json

@@ -1,4 +1,4 @@
-// Issue 6, chaos: the Vast API misbehaving under a real `pulumi up` / `refresh` / `destroy` — 429
+// Chaos: the Vast API misbehaving under a real `pulumi up` / `refresh` / `destroy` — 429
 // storms and 5xx bursts (create, read, delete), an outage longer than the retries while the instance
 // boots, and a slow API. Each scenario ends with the emulator holding nothing that state does not
 // know, and nothing at all after destroy.

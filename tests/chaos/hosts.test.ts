@@ -1,4 +1,4 @@
-// Issue 6, chaos: concurrency and hosts — two stacks deploying at once on one Vast account (labels
+// Chaos: concurrency and hosts — two stacks deploying at once on one Vast account (labels
 // never collide, each destroys only its own), a host going offline after the deploy (refresh + up
 // replaces it), and a model that never loads (the deploy fails clearly, the instance stays tracked,
 // destroy removes it). Each scenario ends with an assertion on the emulator's instance list.

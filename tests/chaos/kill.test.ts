@@ -1,4 +1,4 @@
-// Issue 6, chaos: `pulumi up` killed (SIGKILL of the CLI and every process under it: language host,
+// Chaos: `pulumi up` killed (SIGKILL of the CLI and every process under it: language host,
 // program, dynamic provider, plugins, probe) at three points of the create, and interrupted with
 // Ctrl-C (SIGINT to the CLI's process group, as a terminal sends it). After
 // each, the documented recovery must end with exactly one instance, adopted rather than rented again,

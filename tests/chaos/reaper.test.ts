@@ -1,4 +1,4 @@
-// Issue 6, the orphan reaper against the emulator and real stacks: one stack deployed and kept
+// The orphan reaper against the emulator and real stacks: one stack deployed and kept
 // ("live"), one whose state was deleted with its instance still running ("gone": `pulumi stack rm
 // --force`), one instance rented directly through the API with our label prefix, one instance of
 // another tool. `node tools/reaper/reaper.ts` (cwd = the project, so `pulumi stack ls` sees its stacks):

@@ -1,4 +1,4 @@
-// The stand-in's stock API-key behaviour, --middleware loading, startup and CLI (vllm-api.md §3, §5, §10).
+// The stand-in's stock API-key behaviour, --middleware loading, startup and CLI (docs/vllm-api.md §3, §5, §10).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// The vLLM stand-in's routes, shapes and error bodies (vllm-api.md §1-4, §8).
+// The vLLM stand-in's routes, shapes and error bodies (docs/vllm-api.md §1-4, §8).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GUIDE_DOCS, GUIDE_QUERY, post, standin, type Standin } from "./standin-helpers.ts";
 

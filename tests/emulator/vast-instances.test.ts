@@ -1,4 +1,4 @@
-// Auth, create validation, show/manage/destroy, lifecycle timing: vast-api.md §1, §3-5, §8.
+// Auth, create validation, show/manage/destroy, lifecycle timing: docs/vast-api.md §1, §3-5, §8.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/index.ts";
 import { call, createBody, offers, rent, show, sleep, start, until } from "./helpers.ts";

@@ -1,4 +1,4 @@
-// GET /api/v1/instances/: select_filters, order_by, limit (max 25), next_token, label_counts (vast-api.md §4.1).
+// GET /api/v1/instances/: select_filters, order_by, limit (max 25), next_token, label_counts (docs/vast-api.md §4.1).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/index.ts";
 import { call, createBody, offers } from "./helpers.ts";

@@ -1,4 +1,4 @@
-// Offer search and the market: vast-api.md §2 and §8 (1, 3, 8, 11).
+// Offer search and the market: docs/vast-api.md §2 and §8 (1, 3, 8, 11).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/index.ts";
 import { call, createBody, offers, start } from "./helpers.ts";

@@ -1,4 +1,4 @@
-// Issue 5 end to end: the real engine deploys the stack against the emulator, whose vLLM stand-in
+// End to end: the real engine deploys the stack against the emulator, whose vLLM stand-in
 // runs the hardened launch for real; outputs, auth, no-change preview/refresh, secrets, consumer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";

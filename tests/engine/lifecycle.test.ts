@@ -1,4 +1,4 @@
-// Issues 4 and 5 through the real engine: the unhardened opt-out is caught as open, and an instance
+// Through the real engine: the unhardened opt-out is caught as open, and an instance
 // destroyed out of band is dropped by refresh and recreated by the next up.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestProject, type TestProject } from "../helpers/engine.ts";

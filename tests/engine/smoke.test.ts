@@ -1,4 +1,4 @@
-// Issue 2: the real Pulumi engine (offline toolchain) runs random, command and a dynamic provider.
+// Smoke test: the real Pulumi engine (offline toolchain) runs random, command and a dynamic provider.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { ROOT, createTestProject, filesContaining, type TestProject } from "../helpers/engine.ts";

@@ -67,7 +67,7 @@ describe("auth matrix", () => {
   const PUBLIC = new Set(["/health", "/ping", "/version"]);
   const STOCK_GUARDED = ["/v1", "/v2"];
 
-  it("covers every route vllm-api.md §1 lists, with methods", () => {
+  it("covers every route docs/vllm-api.md §1 lists, with methods", () => {
     expect(routes.map((r) => r.label)).toEqual([
       "GET /health", "GET /ping", "POST /ping", "GET /version", "GET /v1/models", "GET /load", "GET /metrics",
       "POST /rerank", "POST /v1/rerank", "POST /v2/rerank", "POST /score", "POST /v1/score", "POST /invocations",

@@ -1,4 +1,4 @@
-// Issue 6, bad input: every config key driven with malformed values through the real engine. Each
+// Bad input: every config key driven with malformed values through the real engine. Each
 // case must fail `pulumi preview` (or `up`) with a message naming the key, and the emulator must
 // never see a rent call (`PUT /api/v0/asks/:id`) nor hold an instance.
 //

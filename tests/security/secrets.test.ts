@@ -1,4 +1,4 @@
-// Issue 6, secret scan: after up, refresh and destroy, neither the generated API key nor the Vast key
+// Secret scan: after up, refresh and destroy, neither the generated API key nor the Vast key
 // appears in plaintext in `pulumi stack export`, in anything the engine printed (stdout + stderr of
 // every command), in the probe's output (the probeReport output, the Command's stdout/stderr in
 // state), or in any file under the project dir, the backend dir and the Pulumi home.

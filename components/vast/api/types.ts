@@ -1,4 +1,4 @@
-// Wire types of the Vast.ai REST API (see ../shared/reference/vast-api.md).
+// Wire types of the Vast.ai REST API (docs/vast-api.md).
 // Shared by the client (components/vast) and the local emulator (emulator/): types only, no logic.
 // Emulator-only types (fault injection) live in emulator/types.ts.
 

@@ -1,5 +1,5 @@
 // The official CLI's `--env` docker-options string → env dict (vast-cli `vastai/utils.py parse_env`,
-// see shared/reference/vast-api.md §3.1). Reproduced exactly, quirks included, so a string copied
+// see docs/vast-api.md §3.1). Reproduced exactly, quirks included, so a string copied
 // from a guide gives the same instance as `vastai create instance --env ...`. Pure: no I/O.
 
 const FLAGS: readonly string[] = ["-e", "-p", "-h", "-v", "-n"];

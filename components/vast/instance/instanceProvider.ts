@@ -70,7 +70,8 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
       return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };
     } catch (e) {
       if (!(e instanceof TrackedInstanceError)) throw e;
-      // persisted carries __provider, which later read/delete calls need (pulumi.md §1.2).
+      // persisted carries __provider, which later read/delete calls need: for a created-but-not-ready
+      // resource the engine stores exactly these properties, and the host adds no __provider to them.
       throw initError(`${e.message}. Instance ${e.trackedId} is kept in state: \`pulumi up\` resumes it, \`pulumi destroy\` removes it`, e.trackedId, { ...persisted, label, secretEnvHash: hash, instanceId: e.trackedId, status: "initializing" });
     }
   }

@@ -1,5 +1,5 @@
 // Offer search query: the official CLI's filter language (vast-cli `vastai/api/query.py parse_query`,
-// see shared/reference/vast-api.md §2.3) plus typed config fields that compose with it.
+// see docs/vast-api.md §2.3) plus typed config fields that compose with it.
 // Pure: no I/O, only type imports.
 import type { FieldFilter, OfferQuery, QueryOp } from "../api/types.ts";
 
