@@ -169,17 +169,15 @@ go_build() {
   log "built $name in $((SECONDS - start))s ($(du -m "$out" | cut -f1) MB)"
 }
 
-# check_upstream <binary> <main package> [<module> <version>]: the Go build info embedded in the
-# binary (`go version -m`) names that upstream main package and, if given, that module version.
+# check_upstream <binary> <main package> <module> <version>: the Go build info embedded in the
+# binary (`go version -m`) names that upstream main package (`path`) and its module at that version
+# (`mod`; a main package built from a dependency of a wrapper module is recorded like `go install`).
 check_upstream() {
-  local bin="$1" pkg="$2" mod="${3:-}" ver="${4:-}" info
-  info="$(GOTOOLCHAIN=local go version -m "$bin" 2>/dev/null)" || die "go version -m $bin failed"
-  printf '%s\n' "$info" | grep -Eq "^[[:space:]]+path[[:space:]]+$pkg\$" ||
-    die "${bin#"$ROOT"/} was not built from $pkg (go version -m says: $(printf '%s\n' "$info" | awk '$1=="path"{print $2}'))"
-  if [ -n "$mod" ]; then
-    printf '%s\n' "$info" | grep -Eq "^[[:space:]]+dep[[:space:]]+$mod[[:space:]]+$ver([[:space:]]|\$)" ||
-      die "${bin#"$ROOT"/} does not contain $mod $ver (go version -m)"
-  fi
+  local bin="$1" pkg="$2" mod="$3" ver="$4" info got
+  info="$(GOTOOLCHAIN=local go version -m "$bin" 2>/dev/null)" || die "go version -m ${bin#"$ROOT"/} failed"
+  got="$(printf '%s\n' "$info" | awk '$1=="path"{p=$2} $1=="mod"{m=$2" "$3} END{print p" ("m")"}')"
+  [ "$got" = "$pkg ($mod $ver)" ] ||
+    die "${bin#"$ROOT"/} is not upstream $pkg ($mod $ver); go version -m says: $got"
 }
 
 check_all_upstream() {
