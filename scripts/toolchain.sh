@@ -166,7 +166,7 @@ go_build() {
     die "go build of $name failed (module ${dir#"$ROOT"/})"
   fi
   mv -f "$tmp" "$out"
-  log "built $name in $((SECONDS - start))s ($(du -m "$out" | cut -f1) MB)"
+  log "built $name in $((SECONDS - start))s ($(du -m "$out" | cut -f1) MiB)"
 }
 
 # check_upstream <binary> <main package> <module> <version>: the Go build info embedded in the
