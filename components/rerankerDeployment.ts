@@ -140,9 +140,9 @@ export class RerankerDeployment extends ComponentResource {
     const cfg = args.config;
     const plan = planLaunch(cfg);
 
-    const apiKey = plan.userKey
-      ? secret(plan.userKey)
-      : new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex;
+    // Secret by the component itself, not only by the random provider's schema (tests/unit/rerankerDeployment.test.ts).
+    const apiKey = secret(plan.userKey
+      ?? new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex);
 
     const instance = new VastInstance(`${name}-instance`, {
       apiUrl: args.apiUrl,
