@@ -3,7 +3,8 @@
 # used by this project (random 4.21.2, command 1.2.1) available without get.pulumi.com or GitHub.
 #
 #   scripts/toolchain.sh                 ensure the toolchain, write .cache/pulumi/env.sh, print exports
-#   scripts/toolchain.sh --verify        ... then run a throw-away `pulumi up`/`destroy` with both providers
+#   scripts/toolchain.sh --verify        ... then check the binaries with `go version -m` and run a
+#                                        throw-away `pulumi up`/`destroy` with both providers
 #   scripts/toolchain.sh --print-env     only print the exports (after a previous run)
 #   scripts/toolchain.sh --force         rebuild everything even if up to date
 #   scripts/toolchain.sh --sync-modules  rewrite toolchain/*/go.mod+go.sum from toolchain/versions.env
