@@ -128,9 +128,11 @@ export class RerankerDeployment extends ComponentResource {
     // The probe never prints the key (tested), so its report need not stay secret.
     this.probeReport = passed;
 
+    // Every public output (tests/unit/rerankerDeployment.test.ts checks the list).
     this.registerOutputs({
-      endpoint: this.endpoint, rerankUrl: this.rerankUrl, scoreUrl: this.scoreUrl, apiKey: this.apiKey,
-      instanceId: this.instanceId, gpuName: this.gpuName, pricePerHour: this.pricePerHour,
+      endpoint: this.endpoint, ip: this.ip, port: this.port, rerankUrl: this.rerankUrl, scoreUrl: this.scoreUrl,
+      cohereBaseUrl: this.cohereBaseUrl, apiKey: this.apiKey, model: this.model, instanceId: this.instanceId,
+      gpuName: this.gpuName, pricePerHour: this.pricePerHour, probeReport: this.probeReport,
     });
   }
 

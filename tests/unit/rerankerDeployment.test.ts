@@ -130,6 +130,14 @@ describe("RerankerDeployment (setMocks)", () => {
     await outputsRegistered;
   });
 
+  it("registers every public output as the component's outputs (what the engine and `pulumi stack` see)", async () => {
+    const { outputsRegistered } = await deploy();
+    const registeredOutputs = await outputsRegistered;
+    expect(Object.keys(registeredOutputs).sort()).toEqual([...PUBLIC, "apiKey"].sort());
+    expect(asSecret(registeredOutputs.apiKey)).toBe(KEY);
+    expect(registeredOutputs).toMatchObject({ ip: IP, port: PORT, model: "BAAI/bge-reranker-base", probeReport: REPORT, cohereBaseUrl: `http://${IP}:${PORT}` });
+  });
+
   it("in a preview the outputs stay unknown while the probe has not run", async () => {
     const { reranker, outputsRegistered } = await deploy("-p 8000:8000", Promise.resolve({}), true);
     for (const k of PUBLIC) expect(await valueOf(out(reranker, k)), k).toBe("unknown");
