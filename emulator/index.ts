@@ -9,7 +9,7 @@ import { checkSettings, handleAdmin } from "./admin.ts";
 import { checkFault, Faults, INSTANCE_KINDS, RateLimiter, RequestLog } from "./faults.ts";
 import { Instances } from "./instances.ts";
 import { loadMarketFile, Market, parseMarket } from "./market.ts";
-import { defaultPython, readLog } from "./runtime.ts";
+import { defaultPython, INSTANCE_RUNTIMES, readLog, realVllmMissing } from "./runtime.ts";
 import type { AdminInstance, EmulatorOptions, FaultSpec, RunningEmulator, Settings, StoredFault } from "./types.ts";
 import { handleVast, type Ctx } from "./vast-api.ts";
 import { toWire } from "./wire.ts";
@@ -48,11 +48,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const market = new Market(loadMarketFile(marketFile));
   const ownsWorkDir = !opts.workDir;
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), "vast-emulator-"));
+  const runtime = opts.runtime ?? "standin";
+  if (!INSTANCE_RUNTIMES.includes(runtime)) throw new Error(`runtime must be one of ${INSTANCE_RUNTIMES.join(", ")}, got ${String(runtime)}`);
+  const missing = runtime === "vllm" ? realVllmMissing() : null;
+  if (missing) throw new Error(`runtime "vllm": ${missing}; run scripts/setup-vllm.sh`);
   const python = opts.python ?? defaultPython();
-  if (!existsSync(python)) {
+  if (runtime === "standin" && !existsSync(python)) {
     process.stderr.write(`[vast-emulator] warning: ${python} not found; run scripts/setup-python.sh or vLLM instances will fail\n`);
   }
-  const instances = new Instances(settings, { python, workDir }, (offerId) => market.relist(offerId));
+  const instances = new Instances(settings, { runtime, python, workDir }, (offerId) => market.relist(offerId));
   const faults = new Faults();
   const limiter = new RateLimiter();
   const log = new RequestLog();

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { ActualStatus, Offer, PortBinding } from "../components/vast/api/types.ts";
 import { priced } from "./market.ts";
-import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type Proc } from "./runtime.ts";
+import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type InstanceRuntime, type Proc } from "./runtime.ts";
 import type { FaultKind, FaultSpec, Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
 
@@ -33,6 +33,8 @@ export interface Rec {
   faults: Map<FaultKind, FaultSpec>;
   destroyed: boolean;
   destroyedAt: number | null;
+  /** A DELETE was accepted but a `slow_destroy` fault keeps the record as it was until it takes effect. */
+  destroying: boolean;
   vanished: boolean;
   timers: Set<NodeJS.Timeout>;
   proc: Proc | null;
@@ -42,6 +44,7 @@ export interface Rec {
 }
 
 export interface RuntimeConfig {
+  runtime: InstanceRuntime;
   python: string;
   workDir: string;
 }
@@ -72,7 +75,7 @@ export class Instances {
       offer: { ...priced(offer, req.price !== null, req.disk), ...(req.price !== null ? { dph_total: round(req.price + diskHour(offer, req.disk)) } : {}) },
       intended: req.targetState, cur: req.targetState, next: req.targetState,
       isBid: req.price !== null, runningSince: null, ports: null, hostPorts: {}, sshPort: null,
-      faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, vanished: false,
+      faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, destroying: false, vanished: false,
       timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
       jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
     };
@@ -156,6 +159,7 @@ export class Instances {
     if (!argv) return;
     const env = containerEnv({
       id: rec.id,
+      runtime: this.rt.runtime,
       dir: rec.dir,
       image: rec.req.image,
       env: rec.req.env,
@@ -247,6 +251,17 @@ export class Instances {
   }
 
   async destroy(rec: Rec): Promise<void> {
+    const slow = rec.faults.get("slow_destroy");
+    if (slow) {
+      // Accepted (again, if repeated), but reads show the instance unchanged until the destroy lands.
+      if (!rec.destroying) this.after(rec, slow.delayMs ?? 3000, () => this.destroyNow(rec));
+      rec.destroying = true;
+      return;
+    }
+    await this.destroyNow(rec);
+  }
+
+  private async destroyNow(rec: Rec): Promise<void> {
     this.clearTimers(rec);
     rec.destroyed = true;
     rec.destroyedAt = Date.now();

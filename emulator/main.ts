@@ -19,6 +19,8 @@ const USAGE = `usage: node emulator/main.ts [options]
   --legacy-instance-list M "gone" (410) | "list"                      env VAST_EMULATOR_LEGACY_INSTANCE_LIST
   --work-dir DIR           instance dirs and logs (kept on exit)      env VAST_EMULATOR_WORK_DIR
   --python PATH            python with starlette+uvicorn              env VAST_EMULATOR_PYTHON
+  --runtime R              "standin" (fast default) | "vllm" (real    env VAST_EMULATOR_RUNTIME
+                           vLLM CPU build; scripts/setup-vllm.sh)
   --verbose                log every API request to stderr            env VAST_EMULATOR_VERBOSE=1
 `;
 
@@ -48,7 +50,7 @@ function parseRateLimits(v: string): EmulatorOptions["rateLimits"] {
 }
 
 function options(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions {
-  const strings = ["market", "rate-limits", "legacy-instance-list", "work-dir", "python", ...NUMERIC.map(([f]) => f)];
+  const strings = ["market", "rate-limits", "legacy-instance-list", "work-dir", "python", "runtime", ...NUMERIC.map(([f]) => f)];
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -78,6 +80,9 @@ function options(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions {
   opts.marketFile = str("market", "VAST_EMULATOR_MARKET");
   opts.workDir = str("work-dir", "VAST_EMULATOR_WORK_DIR");
   opts.python = str("python", "VAST_EMULATOR_PYTHON");
+  const runtime = str("runtime", "VAST_EMULATOR_RUNTIME");
+  if (runtime !== undefined && runtime !== "standin" && runtime !== "vllm") fail(`--runtime must be "standin" or "vllm", got ${runtime}`);
+  opts.runtime = runtime;
   opts.legacyInstanceList = str("legacy-instance-list", "VAST_EMULATOR_LEGACY_INSTANCE_LIST");
   const rl = str("rate-limits", "VAST_EMULATOR_RATE_LIMITS");
   if (rl) opts.rateLimits = parseRateLimits(rl);

