@@ -9,6 +9,7 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
   stuck_loading: "instance",
   offline_after_running: "instance",
   vanish: "instance",
+  slow_destroy: "instance",
   model_load_fail: "instance",
   price_change: "instance",
   slow: "http",

@@ -70,6 +70,18 @@ describe("boot faults", () => {
     expect(admin?._emulator).toMatchObject({ destroyed: true, vanished: true });
   });
 
+  it("slow_destroy: DELETE succeeds, but GET shows the instance unchanged for delayMs", async () => {
+    const id = await rent(emu, SSH);
+    await until(emu, id, (x) => x?.actual_status === "running");
+    await fault({ kind: "slow_destroy", instanceId: id, delayMs: 400 });
+    expect((await call(emu, "DELETE", `/api/v0/instances/${id}/`, {})).body).toEqual({ success: true });
+    expect((await call(emu, "DELETE", `/api/v0/instances/${id}/`, {})).body).toEqual({ success: true }); // still there
+    expect(await show(emu, id)).toMatchObject({ id, actual_status: "running", cur_state: "running" });
+    await until(emu, id, (x) => x === null);
+    expect((await call(emu, "DELETE", `/api/v0/instances/${id}/`, {})).body.error).toBe("no_such_instance");
+    expect(emu.instances().find((x) => x.id === id)?._emulator).toMatchObject({ destroyed: true, vanished: false });
+  });
+
   it("price_change: the rented instance bills factor x the searched price", async () => {
     const [o] = await offers(emu, { direct_port_count: { gte: 1 }, allocated_storage: 40 });
     await fault({ kind: "price_change", offerId: o.id, factor: 10 });

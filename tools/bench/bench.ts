@@ -244,6 +244,8 @@ interface DestroyResult {
   ms: number;
   calls: RouteCounts;
   total: number;
+  /** Calls answered 429, included in total. */
+  throttled: number;
 }
 
 function live(emu: RunningEmulator) {
@@ -289,9 +291,10 @@ async function destroy(emu: RunningEmulator, p: Project, label: string): Promise
   emu.clearRequestLog();
   const d = await pulumi(p, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
   const calls = vastRoutes(emu.routeCounts());
+  const throttled = emu.requestLog().filter((e) => e.status === 429).length;
   if (live(emu).length) throw new Error(`${label}: instances still live after destroy: ${live(emu).map((i) => i.id).join(", ")}`);
-  log(`${label}: destroy ${(d.ms / 1000).toFixed(1)} s, ${totalCalls(calls)} Vast calls: ${formatRoutes(calls)}`);
-  return { ms: d.ms, calls, total: totalCalls(calls) };
+  log(`${label}: destroy ${(d.ms / 1000).toFixed(1)} s, ${totalCalls(calls)} Vast calls (${throttled} throttled): ${formatRoutes(calls)}`);
+  return { ms: d.ms, calls, total: totalCalls(calls), throttled };
 }
 
 /** Interleaved rounds: stack and baseline alternate who goes first; each round gives one ratio. */
@@ -434,6 +437,8 @@ async function main(): Promise<void> {
         ? row(`Vast API calls per deploy, 3-minute boot (loading ${settings.longLoadingMs / 1000} s)`, long.total, "", 0, { cmp: "<=", limit: 25 }, `${formatRoutes(long.calls)}; ${long.throttled} answered 429; lag in that run ${long.lagS.toFixed(3)} s`)
         : { metric: "Vast API calls per deploy, 3-minute boot", value: "skipped", target: "<= 25", detail: "--quick or --no-long" },
       row(`Vast API calls per destroy (max of ${destroys.length})`, maxDestroy.total, "", 0, { cmp: "<=", limit: 3 }, formatRoutes(maxDestroy.calls)),
+      row("Vast API calls answered 429, every deploy and destroy", [...deploys, ...(long ? [long] : []), ...destroys].reduce((n, r) => n + r.throttled, 0), "", 0, { cmp: "<=", limit: 0 },
+        `deploys ${[...deploys, ...(long ? [long] : [])].map((d) => d.throttled).join(", ")}; destroys ${destroys.map((d) => d.throttled).join(", ")}`),
       row("Vast API calls during the no-change previews and ups", totalCalls(noChangeCalls), "", 0, undefined, formatRoutes(noChangeCalls)),
       row(`pulumi preview (no changes) ÷ baseline (median of ${preview.pairs} interleaved pairs)`, preview.ratio, "×", 2, { cmp: "<=", limit: 1.25 },
         `stack ${(preview.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(preview.baselineMedianMs / 1000).toFixed(2)} s; ratios ${preview.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${preview.cpu.ratio.toFixed(2)} (${preview.cpu.subjectMedianMs.toFixed(2)} s vs ${preview.cpu.baselineMedianMs.toFixed(2)} s)`),

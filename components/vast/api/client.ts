@@ -20,7 +20,20 @@ export interface VastClientOptions {
   maxAttempts?: number;
   /** First backoff delay; doubled each retry with jitter, capped at 30 s. */
   backoffMs?: number;
+  /** Minimum interval between two GET /instances/{id} (default INSTANCE_POLL_FLOOR_MS). Tests only: see credentials.ts. */
+  pollFloorMs?: number;
+  /** Cap of the boot status-poll back-off (default STATUS_POLL_CAP_MS in instance/boot.ts). Tests only. */
+  pollCapMs?: number;
 }
+
+/**
+ * The floor for GET /api/v0/instances/{id}/: Vast's documented minimum interval for that route is 2 s
+ * per caller (docs/vast-api.md §6) and a faster call is answered 429 and wasted. The 100 ms margin
+ * absorbs timers that fire a few ms early and network jitter (at exactly 2 s, 1 poll in 10 was
+ * throttled in the benchmark). Every reader of that route waits for it: boot status polls, destroy
+ * confirmations, refresh reads (docs/benchmarks.md).
+ */
+export const INSTANCE_POLL_FLOOR_MS = 2_100;
 
 /** An HTTP answer that is not a success. `ambiguous` = the server may have acted on it. */
 export class VastApiError extends Error {
@@ -169,8 +182,21 @@ export async function rentOffer(opts: VastClientOptions, offerId: number, body: 
   }
 }
 
-/** The instance, or null once it no longer exists. */
+/** When this process may next call GET /instances/{id} per API URL and key (Vast throttles per caller and route). */
+const nextShowAt = new Map<string, number>();
+
+/** Waits until INSTANCE_POLL_FLOOR_MS has passed since this process's previous GET /instances/{id} (any id), and books the slot. */
+async function showSlot(opts: VastClientOptions): Promise<void> {
+  const key = `${opts.apiUrl}\n${opts.apiKey}`;
+  const now = Date.now();
+  const at = Math.max(now, nextShowAt.get(key) ?? 0);
+  nextShowAt.set(key, at + (opts.pollFloorMs ?? INSTANCE_POLL_FLOOR_MS));
+  if (at > now) await sleep(at - now);
+}
+
+/** The instance, or null once it no longer exists. Spaced by INSTANCE_POLL_FLOOR_MS from this process's previous call. */
 export async function showInstance(opts: VastClientOptions, id: number): Promise<Instance | null> {
+  await showSlot(opts);
   const res = await idempotent(opts, `show instance ${id}`, "GET", `api/v0/instances/${id}/`);
   if (res.status === 404) return null;
   successOrThrow(opts, `show instance ${id}`, res);
@@ -210,11 +236,14 @@ export async function destroyInstance(opts: VastClientOptions, id: number): Prom
   successOrThrow(opts, `destroy instance ${id}`, res);
 }
 
-/** Destroys and polls until the API no longer shows the instance. Throws if it cannot confirm. */
-export async function destroyAndConfirm(opts: VastClientOptions, id: number, deadlineMs = 120_000, pollMs = 1_000): Promise<void> {
+/**
+ * Destroys and polls until the API no longer shows the instance. Throws if it cannot confirm.
+ * Polls start at the route's floor (INSTANCE_POLL_FLOOR_MS, as boot polls do) and double up to 10 s.
+ */
+export async function destroyAndConfirm(opts: VastClientOptions, id: number, deadlineMs = 120_000): Promise<void> {
   await destroyInstance(opts, id);
   const until = Date.now() + deadlineMs;
-  let wait = pollMs;
+  let wait = opts.pollFloorMs ?? INSTANCE_POLL_FLOOR_MS;
   for (;;) {
     if ((await showInstance(opts, id)) === null) return;
     if (Date.now() > until) throw new VastApiError(`instance ${id} still listed ${Math.round(deadlineMs / 1000)} s after destroy`, 0, "destroy_unconfirmed", true);

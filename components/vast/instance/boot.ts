@@ -14,9 +14,6 @@ export interface BootContext {
   log: (message: string) => void;
   /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
   resumeId?: number;
-  /** Status poll schedule: first delay and cap (defaults 2 s and 12 s; env VAST_POLL_FIRST_MS / VAST_POLL_CAP_MS). */
-  pollFirstMs?: number;
-  pollCapMs?: number;
 }
 
 export interface BootResult {
@@ -35,22 +32,14 @@ export class TrackedInstanceError extends Error {
 }
 
 /**
- * Production status-poll schedule (benchmarked in docs/benchmarks.md). First delay 2.1 s: Vast's documented
- * minimum interval for GET /instances/{id} is 2 s and a faster poll is answered 429 and wasted; the
- * 100 ms margin absorbs timers that fire a few ms early and network jitter (at exactly 2 s, 1 poll in
- * 10 was throttled in the benchmark). Then ×1.5 per
- * unchanged answer, back to 2 s on every status change, capped at 12 s: a 3-minute image pull costs
- * about 19 status polls (≤ 25 Vast calls per deploy). Noticing `running` up to 12 s late costs nothing
- * in practice: vLLM still loads the model then, while the readiness probe polls the endpoint itself.
+ * Production status-poll schedule (benchmarked in docs/benchmarks.md). First delay: the route's floor
+ * (INSTANCE_POLL_FLOOR_MS, 2.1 s: Vast throttles GET /instances/{id} under 2 s). Then ×1.5 per
+ * unchanged answer, back to the floor on every status change, capped at 12 s: a 3-minute image pull
+ * costs about 19 status polls (≤ 25 Vast calls per deploy). Noticing `running` up to 12 s late costs
+ * nothing in practice: vLLM still loads the model then, while the readiness probe polls the endpoint itself.
  */
-export const STATUS_POLL_FIRST_MS = 2_100;
+export const STATUS_POLL_FIRST_MS = vast.INSTANCE_POLL_FLOOR_MS;
 export const STATUS_POLL_CAP_MS = 12_000;
-
-/** Poll tuning from the environment of the provider process (tests and the emulator use short ones). */
-function envMs(name: string, fallback: number): number {
-  const n = Number(process.env[name]);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -60,7 +49,7 @@ type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: strin
 /** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
 async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false): Promise<WaitOutcome> {
   const started = Date.now();
-  const firstMs = ctx.pollFirstMs ?? envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS);
+  const firstMs = ctx.opts.pollFloorMs ?? STATUS_POLL_FIRST_MS;
   // No poll right after the rent: it could only say "loading", and it would be the second call on
   // GET /instances/{id} within Vast's 2 s when a destroy (whose confirm polls) came just before.
   if (fresh) await sleep(firstMs);
@@ -90,7 +79,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
       sinceChange = 0;
     }
     if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
-    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.pollCapMs ?? envMs("VAST_POLL_CAP_MS", STATUS_POLL_CAP_MS), firstMs), Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.opts.pollCapMs ?? STATUS_POLL_CAP_MS, firstMs), Math.max(0, deadline - Date.now())));
   }
 }
 
@@ -98,7 +87,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
 async function discard(ctx: BootContext, id: number, why: string): Promise<void> {
   ctx.log(`destroying instance ${id}: ${why}`);
   try {
-    await vast.destroyAndConfirm(ctx.opts, id, 120_000, envMs("VAST_POLL_FIRST_MS", STATUS_POLL_FIRST_MS));
+    await vast.destroyAndConfirm(ctx.opts, id);
   } catch (e) {
     throw new TrackedInstanceError(`instance ${id} failed (${why}) and its destroy could not be confirmed: ${(e as Error).message}`, id);
   }

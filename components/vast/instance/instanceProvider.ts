@@ -111,13 +111,8 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
     const opts = this.clientOptions(props.apiUrl);
     console.log(`[vast] destroying instance ${id}`);
-    await vast.destroyAndConfirm(opts, Number(id), 120_000, confirmPollMs());
+    await vast.destroyAndConfirm(opts, Number(id));
   }
-}
-
-function confirmPollMs(): number {
-  const n = Number(process.env.VAST_POLL_FIRST_MS);
-  return Number.isFinite(n) && n > 0 ? n : 1_000;
 }
 
 function withoutSecrets(i: VastInstanceInputs): Omit<VastInstanceInputs, "secretEnv"> {

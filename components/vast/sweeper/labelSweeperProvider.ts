@@ -49,11 +49,10 @@ export class VastLabelSweeperProvider extends VastConfiguredProvider implements 
     // Never sweep on a truncated stem: "" or "vast-reranker." would match other stacks' instances.
     if (stem.split(".").length < 5 || !stem.endsWith(".")) throw new Error(`vast-reranker: refusing to sweep with the malformed label stem "${stem}"`);
     const opts = this.clientOptions(props.apiUrl);
-    const pollMs = Number(process.env.VAST_POLL_FIRST_MS) > 0 ? Number(process.env.VAST_POLL_FIRST_MS) : 1_000;
     const leftovers = (await listInstances(opts)).filter((i) => typeof i.label === "string" && i.label.startsWith(stem));
     for (const inst of leftovers) {
       console.log(`[vast] destroying instance ${inst.id} (label ${inst.label}): rented by an interrupted run, unknown to state`);
-      await destroyAndConfirm(opts, inst.id, 120_000, pollMs);
+      await destroyAndConfirm(opts, inst.id);
     }
   }
 }
