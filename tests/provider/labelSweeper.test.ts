@@ -25,7 +25,7 @@ describe("VastLabelSweeperProvider", () => {
     expect(instanceLabel({ ...base, nonce: a.nonce }, "0123456789abcdef").startsWith(a.labelStem)).toBe(true);
   });
 
-  it("relabels in place on a prefix change (same nonce) and replaces on a stack, resource or API change", async () => {
+  it("relabels in place on a prefix or stack-name change (same nonce) and replaces on a resource or API change", async () => {
     const p = await sweeper();
     const { id, outs } = await p.create(base);
     const olds = outs as SweeperOutputs;
@@ -34,7 +34,10 @@ describe("VastLabelSweeperProvider", () => {
     const updated = (await p.update(id, olds, { ...base, labelPrefix: "team-a" })).outs as SweeperOutputs;
     expect(updated.nonce).toBe(olds.nonce);
     expect(updated.labelStem).toBe(`team-a.test.sweep.${olds.nonce}.`);
-    expect((await p.diff(id, olds, { ...base, stackName: "prod" })).replaces).toEqual(["stackName"]);
+    // `pulumi stack rename`: same nonce, new stem (a new nonce would replace the instance, i.e. rent a new GPU).
+    expect(await p.diff(id, olds, { ...base, stackName: "prod" })).toEqual({ changes: true, replaces: [] });
+    const renamed = (await p.update(id, olds, { ...base, stackName: "prod" })).outs as SweeperOutputs;
+    expect(renamed).toMatchObject({ nonce: olds.nonce, labelStem: `vast-reranker.prod.sweep.${olds.nonce}.` });
     expect((await p.diff(id, olds, { ...base, resourceName: "other" })).replaces).toEqual(["resourceName"]);
     expect((await p.diff(id, olds, { ...base, apiUrl: "http://127.0.0.1:1" })).replaces).toEqual(["apiUrl"]);
   });

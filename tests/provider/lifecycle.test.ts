@@ -4,6 +4,9 @@ import type { RunningEmulator } from "../../emulator/types.ts";
 import type { VastInstanceInputs, VastInstanceOutputs } from "../../components/vast/instance/instanceLogic.ts";
 import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
 
+/** What the dynamic-provider host passes for a value not known in a preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 let emu: RunningEmulator;
 beforeAll(async () => { emu = await fastEmulator(); });
 afterAll(async () => { await emu?.stop(); });
@@ -61,6 +64,24 @@ describe("create / read / update / delete", () => {
     expect(outs2.instanceId).toBe(olds.instanceId); // outputs stay complete after update
     expect(outs2.port).toBe(olds.port);
     expect(live(emu)[0].label).toBe(outs2.label);
+  });
+
+  it("a stack rename relabels the instance in place: no new rent", async () => {
+    const p = await configuredProvider(emu);
+    const i = inputs({ stackName: "dev" });
+    const { id, outs } = await checkedCreate(p, i);
+    const olds = outs as VastInstanceOutputs;
+    expect(olds.label).toMatch(/^vast-reranker\.dev\./);
+    const renamed = (await p.check(i, { ...i, stackName: "prod" })).inputs as VastInstanceInputs;
+    expect(await p.diff(id, olds, renamed)).toMatchObject({ changes: true, replaces: [] });
+    const outs2 = (await p.update(id, olds, renamed)).outs as VastInstanceOutputs;
+    expect(outs2).toMatchObject({ instanceId: olds.instanceId, port: olds.port, stackName: "prod" });
+    expect(outs2.label).toBe(olds.label.replace(".dev.", ".prod."));
+    expect(live(emu).map((x) => [x.id, x.label])).toEqual([[Number(id), outs2.label]]);
+    expect(rents(emu)).toBe(1);
+    // The sweeper's nonce is unknown in a preview of that update (it is being updated too): still no replace.
+    const previewed = (await p.check(i, { ...i, stackName: "prod", nonce: UNKNOWN })).inputs as VastInstanceInputs;
+    expect(await p.diff(id, outs2, previewed)).toMatchObject({ replaces: [] });
   });
 
   it("refresh drops a vanished instance from state", async () => {

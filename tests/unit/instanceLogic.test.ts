@@ -31,6 +31,7 @@ describe("diff keys", () => {
     expect(replacedKeys(olds, { ...olds, args: ["--model", "other"] })).toEqual(["args"]);
     expect(replacedKeys(olds, { ...olds, secretEnvHash: "y", image: "i:v1" })).toEqual(["image", "secretEnvHash"]);
     expect(replacedKeys(olds, { ...olds, labelPrefix: "new", maxAttempts: 5 })).toEqual([]);
+    expect(replacedKeys(olds, { ...olds, stackName: "renamed" })).toEqual([]); // `pulumi stack rename` relabels in place
   });
   it("fingerprints deterministically", () => {
     expect(fingerprint("abc")).toBe(fingerprint("abc"));

@@ -42,8 +42,15 @@ export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv
   status: string;
 }
 
-/** Keys whose change means a different container, so a new instance. */
-export const REPLACE_KEYS = ["apiUrl", "nonce", "selection", "image", "env", "secretEnvHash", "runtype", "onstart", "args", "containerPort", "stackName", "resourceName"] as const;
+/**
+ * Keys whose change means a different container (or a different owner), so a new instance. Not
+ * `stackName`: `pulumi stack rename` changes only the label, which is relabelled in place (as for
+ * `labelPrefix`), so a rename never rents a new GPU.
+ */
+export const REPLACE_KEYS = ["apiUrl", "nonce", "selection", "image", "env", "secretEnvHash", "runtype", "onstart", "args", "containerPort", "resourceName"] as const;
+
+/** Keys updated in place: the label (and what it is made of) and the boot settings of later attempts. */
+export const IN_PLACE_KEYS = ["label", "labelPrefix", "stackName", "maxAttempts", "bootTimeoutSeconds"] as const;
 
 /** Stable JSON (sorted keys) so that diffs do not depend on key order. */
 export function stableJson(v: unknown): string {

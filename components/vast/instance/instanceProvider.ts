@@ -6,7 +6,7 @@ import type { Instance } from "../api/types.ts";
 import { isGoneOrPreempted } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import {
-  instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
+  IN_PLACE_KEYS, instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
@@ -50,12 +50,16 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
 
   async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
     const next: Record<string, unknown> = { ...news, secretEnvHash: secretEnvHash(news.secretEnv) };
+    // In a preview of a label-stem update (prefix change, `pulumi stack rename`) the sweeper's nonce is
+    // unknown, although the update keeps it. When the sweeper is replaced instead (new apiUrl or
+    // resource name), those keys replace the instance too; `up` diffs again with the real nonce.
+    if (news.nonce === UNKNOWN) next.nonce = olds.nonce;
     // A host that went offline, or a container that exited, after the deploy never serves again
     // (Vast's advice: destroy and rent elsewhere). `pulumi refresh` records the status; the next
     // `up` replaces the instance (the dead one is destroyed first) and the probe runs again.
     const dead = olds.status === "offline" || olds.status === "exited";
     const replaces = [...replacedKeys(olds as unknown as Record<string, unknown>, next), ...(dead ? ["status"] : [])];
-    const inPlace = ["label", "labelPrefix", "maxAttempts", "bootTimeoutSeconds"].filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
+    const inPlace = IN_PLACE_KEYS.filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
     // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first.
     return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
   }

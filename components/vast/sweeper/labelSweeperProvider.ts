@@ -21,8 +21,11 @@ export interface SweeperOutputs extends SweeperInputs {
   labelStem: string;
 }
 
-/** Changing these makes a different stem owner (a replace); the prefix is relabelled in place. */
-const REPLACE_KEYS = ["apiUrl", "stackName", "resourceName"] as const;
+/**
+ * Changing these makes a different stem owner (a replace). The prefix and the stack name (`pulumi
+ * stack rename`) are relabelled in place: the nonce stays, so the instance is not replaced either.
+ */
+const REPLACE_KEYS = ["apiUrl", "resourceName"] as const;
 
 export class VastLabelSweeperProvider extends VastConfiguredProvider implements pulumi.dynamic.ResourceProvider {
   async create(inputs: SweeperInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -32,7 +35,7 @@ export class VastLabelSweeperProvider extends VastConfiguredProvider implements 
 
   async diff(_id: string, olds: SweeperOutputs, news: SweeperInputs): Promise<pulumi.dynamic.DiffResult> {
     const replaces = REPLACE_KEYS.filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
-    return { changes: replaces.length > 0 || olds.labelPrefix !== news.labelPrefix, replaces };
+    return { changes: replaces.length > 0 || olds.labelPrefix !== news.labelPrefix || olds.stackName !== news.stackName, replaces };
   }
 
   async update(_id: string, olds: SweeperOutputs, news: SweeperInputs): Promise<pulumi.dynamic.UpdateResult> {
