@@ -18,6 +18,8 @@ export interface DeploymentConfig {
   selection: OfferSelection;
   maxAttempts: number;
   bootTimeoutSeconds: number;
+  /** `up` replaces an instance a refresh found paused (outbid interruptible); false keeps it. */
+  replacePaused: boolean;
   probeTimeoutSeconds: number;
   labelPrefix: string;
   /** Change it to rotate the generated API key. */
@@ -97,6 +99,7 @@ export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
     },
     maxAttempts: num("maxAttempts", 3) as number,
     bootTimeoutSeconds: num("bootTimeoutSeconds", 900) as number,
+    replacePaused: bool("replacePaused", true),
     probeTimeoutSeconds: num("probeTimeoutSeconds", 900) as number,
     labelPrefix: str("labelPrefix", "vast-reranker"),
     apiKeyRotation: str("apiKeyRotation", ""),

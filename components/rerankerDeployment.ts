@@ -161,6 +161,7 @@ export class RerankerDeployment extends ComponentResource {
       args: plan.args,
       maxAttempts: cfg.maxAttempts,
       bootTimeoutSeconds: cfg.bootTimeoutSeconds,
+      replacePaused: cfg.replacePaused,
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {

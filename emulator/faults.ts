@@ -10,6 +10,8 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
   offline_after_running: "instance",
   vanish: "instance",
   slow_destroy: "instance",
+  outbid: "instance",
+  outbid_resume: "instance",
   model_load_fail: "instance",
   price_change: "instance",
   slow: "http",
@@ -26,7 +28,7 @@ export function checkFault(spec: unknown): FaultSpec {
   if (!s || typeof s !== "object" || !FAULT_KINDS.includes(s.kind)) {
     throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
   }
-  for (const k of ["offerId", "machineId", "instanceId", "count", "status", "delayMs", "factor"] as const) {
+  for (const k of ["offerId", "machineId", "instanceId", "count", "status", "delayMs", "factor", "resumeAfterMs"] as const) {
     if (s[k] !== undefined && typeof s[k] !== "number") throw new Error(`fault ${k} must be a number`);
   }
   if (s.route !== undefined && typeof s.route !== "string") throw new Error("fault route must be a string");

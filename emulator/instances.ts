@@ -14,6 +14,9 @@ export const OCI_EXEC_FAILED =
   "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
   "runc create failed: unable to start container process: exec: \"vllm\": executable file not found in $PATH: unknown";
 
+/** Invented (Vast documents no status_msg for it; its notification says "Instance outbid ... paused"). */
+export const OUTBID_MSG = "Instance outbid: paused until its bid is the highest again";
+
 export interface Rec {
   id: number;
   offer: Offer; // priced at rent time
@@ -152,6 +155,8 @@ export class Instances {
     if (off) this.after(rec, off.delayMs ?? 0, () => this.toOffline(rec));
     const van = rec.faults.get("vanish");
     if (van) this.after(rec, van.delayMs ?? 0, () => this.vanish(rec));
+    const bid = rec.faults.get("outbid");
+    if (bid) this.after(rec, bid.delayMs ?? 0, () => this.outbid(rec, bid));
   }
 
   private start(rec: Rec): void {
@@ -216,6 +221,29 @@ export class Instances {
     void this.stopProc(rec);
   }
 
+  /**
+   * Outbid (docs/vast-api.md §6): a bid instance is paused, not destroyed: `actual_status`,
+   * `intended_status`, `cur_state` and `next_state` all `stopped`, its server gone, storage still
+   * billed. On-demand instances are never outbid. Fires once (a resumed instance stays up).
+   */
+  private outbid(rec: Rec, f: FaultSpec): void {
+    if (rec.faults.get("outbid") !== f) return; // already fired
+    rec.faults.delete("outbid");
+    if (!rec.isBid) return;
+    this.clearTimers(rec);
+    Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
+    void this.stopProc(rec);
+    this.toStopped(rec);
+    rec.statusMsg = OUTBID_MSG;
+    if (f.resumeAfterMs !== undefined) this.after(rec, f.resumeAfterMs, () => this.regainBid(rec));
+  }
+
+  /** The bid is the highest again: a paused instance resumes (created → loading → running, new host ports). */
+  private regainBid(rec: Rec): void {
+    rec.faults.delete("outbid_resume");
+    if (rec.isBid && rec.actual === "stopped" && rec.statusMsg === OUTBID_MSG) this.setState(rec, "running");
+  }
+
   /** Prices moved between search and rent: the instance bills `factor` x (default 2). */
   private reprice(rec: Rec, f: FaultSpec): void {
     const k = f.factor ?? 2;
@@ -227,6 +255,8 @@ export class Instances {
     rec.faults.set(f.kind, f);
     if (f.kind === "price_change") this.reprice(rec, f);
     if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
+    if (f.kind === "outbid") this.after(rec, f.delayMs ?? 0, () => this.outbid(rec, f));
+    if (f.kind === "outbid_resume") this.after(rec, f.delayMs ?? 0, () => this.regainBid(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
     if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
     if (f.kind === "boot_exited" && rec.actual === "running") {

@@ -10,6 +10,8 @@ export type FaultKind =
   | "offline_after_running" // host goes offline once running
   | "vanish" // instance disappears (as if destroyed out of band)
   | "slow_destroy" // DELETE succeeds but GET shows the instance unchanged for `delayMs` (read lag after a destroy)
+  | "outbid" // an interruptible (bid) instance is paused, not destroyed; resumes after `resumeAfterMs` if given
+  | "outbid_resume" // a paused (outbid) interruptible instance regains priority and resumes
   | "model_load_fail" // the vLLM stand-in never becomes healthy
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
@@ -30,6 +32,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** For price_change: multiplier of the instance's dph_total. */
   factor?: number;
+  /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). */
+  resumeAfterMs?: number;
 }
 
 /** Boot timings (ms). Each is the time spent in one phase. */

@@ -82,6 +82,34 @@ describe("boot faults", () => {
     expect(emu.instances().find((x) => x.id === id)?._emulator).toMatchObject({ destroyed: true, vanished: false });
   });
 
+  it("outbid: a bid instance is paused (not destroyed) and resumes when it regains priority", async () => {
+    const id = await rent(emu, { ...SSH, price: 10 }); // an interruptible rent (a bid above every min_bid)
+    await until(emu, id, (x) => x?.actual_status === "running");
+    await fault({ kind: "outbid", instanceId: id });
+    const paused = await until(emu, id, (x) => x?.actual_status === "stopped");
+    expect(paused).toMatchObject({ is_bid: true, intended_status: "stopped", cur_state: "stopped", next_state: "stopped", ports: null });
+    expect(paused?.status_msg).toMatch(/outbid/i);
+    expect(paused?.status_msg).not.toMatch(/\bError\b/);
+    await sleep(200);
+    expect((await show(emu, id))?.actual_status).toBe("stopped"); // stays paused until it wins again
+    await fault({ kind: "outbid_resume", instanceId: id });
+    const resumed = await until(emu, id, (x) => x?.actual_status === "running");
+    expect(resumed).toMatchObject({ intended_status: "running", cur_state: "running", next_state: "running" });
+    expect(emu.instances().find((x) => x.id === id)?._emulator.destroyed).toBe(false);
+  });
+
+  it("outbid: resumeAfterMs resumes by itself; on-demand instances are never outbid", async () => {
+    const bid = await rent(emu, { ...SSH, price: 10 });
+    const onDemand = await rent(emu, SSH);
+    await until(emu, bid, (x) => x?.actual_status === "running");
+    await until(emu, onDemand, (x) => x?.actual_status === "running");
+    await fault({ kind: "outbid", instanceId: bid, resumeAfterMs: 300 });
+    await fault({ kind: "outbid", instanceId: onDemand });
+    await until(emu, bid, (x) => x?.actual_status === "stopped");
+    await until(emu, bid, (x) => x?.actual_status === "running");
+    expect((await show(emu, onDemand))?.actual_status).toBe("running");
+  });
+
   it("price_change: the rented instance bills factor x the searched price", async () => {
     const [o] = await offers(emu, { direct_port_count: { gte: 1 }, allocated_storage: 40 });
     await fault({ kind: "price_change", offerId: o.id, factor: 10 });

@@ -85,6 +85,7 @@ describe("create / read / update / delete", () => {
   });
 
   it("refresh drops a vanished instance from state", async () => {
+    // (The engine's refresh: read returns no resource. That changes state, not infrastructure.)
     const p = await configuredProvider(emu);
     const { id, outs } = await checkedCreate(p, inputs());
     emu.injectFault({ kind: "vanish", instanceId: Number(id) });
@@ -102,6 +103,62 @@ describe("create / read / update / delete", () => {
     expect(second.id).toBe(first.id);
     expect(rents(emu)).toBe(1);
     expect(live(emu)).toHaveLength(1);
+  });
+});
+
+describe("read (refresh, preview --refresh) never changes infrastructure", () => {
+  const interruptible = () => inputs({ selection: { ...inputs().selection, offerType: "interruptible" } });
+  const deletes = () => emu.requestLog().filter((e) => e.method === "DELETE");
+  const statusOf = (id: string) => emu.instances().find((x) => x.id === Number(id));
+  async function waitFor(id: string, pred: (s: ReturnType<typeof statusOf>) => boolean): Promise<void> {
+    for (let t = 0; !pred(statusOf(id)); t += 20) {
+      if (t > 5_000) throw new Error(`instance ${id}: ${JSON.stringify(statusOf(id))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("reports a paused (outbid) interruptible instance and leaves it alone; diff replaces it only if replacePaused", async () => {
+    const p = await configuredProvider(emu);
+    const i = interruptible();
+    const { id, outs } = await checkedCreate(p, i);
+    const olds = outs as VastInstanceOutputs;
+    expect(olds.paused).toBe(false);
+    emu.injectFault({ kind: "outbid", instanceId: Number(id) });
+    await waitFor(id, (s) => s?.actual_status === "stopped");
+    const read = await p.read(id, olds);
+    const props = read.props as VastInstanceOutputs;
+    expect(read.id).toBe(id);
+    expect(props).toMatchObject({ status: "stopped", paused: true, instanceId: olds.instanceId, publicIp: olds.publicIp, port: olds.port });
+    expect(deletes()).toEqual([]);
+    expect(statusOf(id)).toMatchObject({ actual_status: "stopped", _emulator: { destroyed: false } });
+
+    const news = { ...i, label: olds.label };
+    expect(await p.diff(id, props, { ...news, replacePaused: false })).toMatchObject({ changes: false, replaces: [] });
+    expect(await p.diff(id, props, { ...news, replacePaused: true })).toMatchObject({ changes: true, replaces: ["paused"], deleteBeforeReplace: true });
+    expect((await p.diff(id, props, news)).replaces).toEqual(["paused"]); // stacks deployed before the setting: replace
+
+    // It regains priority: the next refresh sees it running again (new host port), nothing to replace.
+    emu.injectFault({ kind: "outbid_resume", instanceId: Number(id) });
+    await waitFor(id, (s) => s?.actual_status === "running");
+    const again = (await p.read(id, props)).props as VastInstanceOutputs;
+    expect(again).toMatchObject({ status: "running", paused: false });
+    expect(again.port).toBeGreaterThan(0);
+    expect(await p.diff(id, again, { ...news, replacePaused: true })).toMatchObject({ changes: false, replaces: [] });
+    expect(deletes()).toEqual([]);
+    expect(rents(emu)).toBe(1);
+  });
+
+  it("reports a dead instance (host offline) without touching it; diff replaces it", async () => {
+    const p = await configuredProvider(emu);
+    const i = inputs();
+    const { id, outs } = await checkedCreate(p, i);
+    emu.injectFault({ kind: "offline_after_running", instanceId: Number(id) });
+    await waitFor(id, (s) => s?.actual_status === "offline");
+    const props = (await p.read(id, outs as VastInstanceOutputs)).props as VastInstanceOutputs;
+    expect(props).toMatchObject({ status: "offline", paused: false });
+    expect(deletes()).toEqual([]);
+    expect(statusOf(id)?._emulator.destroyed).toBe(false);
+    expect(await p.diff(id, props, { ...i, label: props.label, replacePaused: false })).toMatchObject({ changes: true, replaces: ["status"], deleteBeforeReplace: true });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostPortOf, isGoneOrPreempted, judgeBoot, nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
+import { hostPortOf, isPausedInterruptible, judgeBoot, nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
 import type { Instance } from "../../components/vast/api/types.ts";
 
 function inst(over: Partial<Instance>): Instance {
@@ -50,10 +50,16 @@ describe("helpers", () => {
     expect(delays.every((d, i) => i === 0 || d >= delays[i - 1])).toBe(true);
     expect(Math.max(...delays)).toBe(10_000);
   });
-  it("spots gone and preempted instances", () => {
-    expect(isGoneOrPreempted(null)).toBe(true);
-    expect(isGoneOrPreempted(inst({ ...running }))).toBe(false);
-    expect(isGoneOrPreempted(inst({ is_bid: true, actual_status: "stopped" }))).toBe(true);
-    expect(isGoneOrPreempted(inst({ is_bid: false, actual_status: "offline" }))).toBe(false);
+  it("spots paused (outbid) interruptible instances", () => {
+    expect(isPausedInterruptible(inst({ ...running, is_bid: true }))).toBe(false);
+    // The Terraform provider's test (intended running, actual stopped) and dstack's (all three states stopped).
+    expect(isPausedInterruptible(inst({ is_bid: true, actual_status: "stopped" }))).toBe(true);
+    expect(isPausedInterruptible(inst({ is_bid: true, actual_status: "stopped", intended_status: "stopped", cur_state: "stopped", next_state: "stopped" }))).toBe(true);
+    expect(isPausedInterruptible(inst({ is_bid: false, actual_status: "stopped" }))).toBe(false); // on demand: never outbid
+    expect(isPausedInterruptible(inst({ is_bid: true, actual_status: "offline" }))).toBe(false); // dead, not paused
+  });
+  it("fails a boot that was outbid", () => {
+    const v = judgeBoot(inst({ is_bid: true, actual_status: "stopped", intended_status: "stopped", cur_state: "stopped", next_state: "stopped", status_msg: "Instance outbid" }), 8000, 1);
+    expect(v).toEqual({ kind: "failed", reason: "interruptible instance paused (outbid): Instance outbid" });
   });
 });

@@ -31,6 +31,9 @@ export function judgeBoot(inst: Instance | null, containerPort: number, msSinceR
   if (/OCI runtime create failed/i.test(msg) || /\bError\b/.test(msg)) {
     return { kind: "failed", reason: `boot error: ${msg}` };
   }
+  if (isPausedInterruptible(inst)) {
+    return { kind: "failed", reason: `interruptible instance paused (outbid)${msg ? `: ${msg}` : ""}` };
+  }
   if (status === "stopped" && inst.intended_status !== "stopped") {
     return { kind: "failed", reason: `instance stopped (outbid or no GPU)${msg ? `: ${msg}` : ""}` };
   }
@@ -52,9 +55,15 @@ export function nextPollDelayMs(pollsSinceChange: number, capMs = 10_000, firstM
   return Math.min(capMs, Math.round(firstMs * 1.5 ** pollsSinceChange));
 }
 
-/** True when a refreshed instance no longer serves: gone, or preempted (bid instances are paused, not destroyed). */
-export function isGoneOrPreempted(inst: Instance | null): boolean {
-  if (inst === null) return true;
-  if (inst.intended_status === "running" && inst.is_bid && (inst.actual_status === "stopped" || inst.actual_status === "offline")) return true;
-  return inst.cur_state === "stopped" && inst.intended_status === "stopped" && inst.next_state === "stopped" && inst.is_bid;
+/**
+ * An interruptible (bid) instance that Vast paused because it was outbid — or that waits to get its GPU
+ * back. Vast pauses it and keeps billing its storage; it resumes by itself when its bid is the highest
+ * again (docs/vast-api.md §6). Recognised as dstack does (`cur_state`, `intended_status` and
+ * `next_state` all `stopped`) or as the Terraform provider does (`intended_status` running while
+ * `actual_status` is stopped). A bid instance its owner stopped on purpose looks the same.
+ */
+export function isPausedInterruptible(inst: Instance): boolean {
+  if (!inst.is_bid) return false;
+  if (inst.intended_status === "running" && inst.actual_status === "stopped") return true;
+  return inst.cur_state === "stopped" && inst.intended_status === "stopped" && inst.next_state === "stopped";
 }

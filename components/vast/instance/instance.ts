@@ -28,6 +28,8 @@ export interface VastInstanceArgs {
   containerPort?: pulumi.Input<number>;
   maxAttempts?: pulumi.Input<number>;
   bootTimeoutSeconds?: pulumi.Input<number>;
+  /** Replace the instance on `up` when a refresh found it paused (outbid); default true. */
+  replacePaused?: pulumi.Input<boolean>;
 }
 
 export class VastInstance extends ProjectDynamicResource {
@@ -42,6 +44,7 @@ export class VastInstance extends ProjectDynamicResource {
   declare public readonly sshHost: pulumi.Output<string>;
   declare public readonly sshPort: pulumi.Output<number>;
   declare public readonly status: pulumi.Output<string>;
+  declare public readonly paused: pulumi.Output<boolean>;
   declare public readonly label: pulumi.Output<string>;
 
   constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
@@ -52,7 +55,7 @@ export class VastInstance extends ProjectDynamicResource {
       ...args,
       label: undefined,
       instanceId: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
-      pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined,
+      pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined, paused: undefined,
     };
     // The key's hash is secret too: a user-chosen (weak) key could be guessed from it offline.
     const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "secretEnvHash"];

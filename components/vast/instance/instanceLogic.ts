@@ -1,7 +1,7 @@
 // Pure pieces of the VastInstance provider: inputs, label, diff, request body, outputs.
 import type { OfferSelection } from "../offers/offerQuery.ts";
 import type { CreateInstanceRequest, Instance, Offer } from "../api/types.ts";
-import { hostPortOf } from "./bootVerdict.ts";
+import { hostPortOf, isPausedInterruptible } from "./bootVerdict.ts";
 
 export interface VastInstanceInputs {
   /** Optional API base URL override; else config `vast:apiUrl`, env VAST_API_URL, then the real service. */
@@ -22,6 +22,11 @@ export interface VastInstanceInputs {
   containerPort: number;
   maxAttempts: number;
   bootTimeoutSeconds: number;
+  /**
+   * Whether `up` replaces an instance a refresh found paused (an outbid interruptible one). Undefined
+   * (stacks deployed before the setting) = true. Read only by diff: changing it alone changes nothing.
+   */
+  replacePaused?: boolean;
   /** Filled in by check(). */
   label?: string;
 }
@@ -40,6 +45,8 @@ export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv
   sshHost: string;
   sshPort: number;
   status: string;
+  /** Paused by Vast (an outbid interruptible instance), as of the last create, update or refresh. */
+  paused: boolean;
 }
 
 /**
@@ -134,5 +141,6 @@ export function outputsFrom(i: VastInstanceInputs, secretEnvHash: string, inst: 
     sshHost: (inst.ssh_host ?? "").trim(),
     sshPort: inst.ssh_port ?? 0,
     status: inst.actual_status ?? "provisioning",
+    paused: isPausedInterruptible(inst),
   };
 }

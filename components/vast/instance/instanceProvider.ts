@@ -3,7 +3,6 @@
 // run time in configure() (vast:apiKey) or from env.
 import type * as pulumi from "@pulumi/pulumi";
 import type { Instance } from "../api/types.ts";
-import { isGoneOrPreempted } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import {
   IN_PLACE_KEYS, instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
@@ -58,7 +57,10 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     // (Vast's advice: destroy and rent elsewhere). `pulumi refresh` records the status; the next
     // `up` replaces the instance (the dead one is destroyed first) and the probe runs again.
     const dead = olds.status === "offline" || olds.status === "exited";
-    const replaces = [...replacedKeys(olds as unknown as Record<string, unknown>, next), ...(dead ? ["status"] : [])];
+    // An outbid interruptible instance is paused and may resume by itself; by default (replacePaused)
+    // the next `up` replaces it, since a paused instance serves nothing and bills storage meanwhile.
+    const pausedOut = !dead && olds.paused === true && news.replacePaused !== false;
+    const replaces = [...replacedKeys(olds as unknown as Record<string, unknown>, next), ...(dead ? ["status"] : []), ...(pausedOut ? ["paused"] : [])];
     const inPlace = IN_PLACE_KEYS.filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
     // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first.
     return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
@@ -80,15 +82,16 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     }
   }
 
+  /**
+   * Reports what Vast shows and changes nothing: the engine calls read in `pulumi refresh` and in
+   * `pulumi preview --refresh`. A vanished instance leaves state (next `up` rents anew); a dead one
+   * (`exited`, `offline`) or a paused interruptible one keeps its id with its status in the outputs,
+   * and `diff` plans the replacement that `up` carries out (the old one destroyed first).
+   */
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const opts = this.clientOptions(props.apiUrl);
-    const inst = await vast.showInstance(opts, Number(id));
-    if (isGoneOrPreempted(inst)) {
-      console.log(`[vast] instance ${id} is gone or preempted: removing it from state so the next \`pulumi up\` rents a new one`);
-      if (inst) await vast.destroyAndConfirm(opts, Number(id)); // a paused bid instance still bills storage
-      return {};
-    }
-    return { id, props: this.refreshed(props, inst as Instance) };
+    const inst = await vast.showInstance(this.clientOptions(props.apiUrl), Number(id));
+    if (inst === null) return {};
+    return { id, props: this.refreshed(props, inst) };
   }
 
   private refreshed(props: VastInstanceOutputs, inst: Instance): VastInstanceOutputs {
