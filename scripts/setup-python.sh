@@ -21,6 +21,6 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req" >&2
 # Prove the imports work before stamping.
-"$venv/bin/python" -c 'import starlette, uvicorn' >&2
+"$venv/bin/python" -c 'import starlette, uvicorn, requests, cohere' >&2
 echo "$want" >"$stamp"
 echo "$venv/bin/python"

@@ -183,6 +183,7 @@ async def _score(request: Request) -> Response:
                 "total_tokens": total,
                 "completion_tokens": 0,
                 "prompt_tokens_details": None,
+                "completion_tokens_details": None,  # vLLM >= 0.30 UsageInfo (checked against the real server)
             },
         }
     )
@@ -253,7 +254,7 @@ async def _single_text(request: Request, kind: str) -> Response:
             "created": int(time.time()),
             "model": s.served[0],
             "data": data,
-            "usage": {"prompt_tokens": total, "total_tokens": total, "completion_tokens": 0, "prompt_tokens_details": None},
+            "usage": {"prompt_tokens": total, "total_tokens": total, "completion_tokens": 0, "prompt_tokens_details": None, "completion_tokens_details": None},
         }
     )
 
