@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # The README demo: a fresh clone → local Vast emulator → `pulumi up` of the local stack → outputs →
 # a Cohere-client rerank of the guide's example → teardown (unless --keep).
+# --real-vllm: the emulator's instances run the real vLLM server (CPU build, tiny generated model)
+# instead of the fast stand-in; the first run installs it (scripts/setup-vllm.sh, several GB).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 keep=0
+runtime=standin
 for a in "$@"; do
   case "$a" in
     --keep) keep=1 ;;
-    *) echo "usage: npm run demo [-- --keep]" >&2; exit 2 ;;
+    --real-vllm) runtime=vllm ;;
+    *) echo "usage: npm run demo [-- --keep] [-- --real-vllm]" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck disable=SC1091
 . scripts/prepare.sh
+if [ "$runtime" = vllm ]; then bash scripts/setup-vllm.sh; fi
 
 demo="$root/.cache/demo"
 rm -rf "$demo/project"
@@ -23,8 +28,8 @@ for f in Pulumi.yaml package.json; do cp "$f" "$demo/project/"; done
 cp Pulumi.local.yaml "$demo/project/"
 for f in index.ts components node_modules examples; do ln -s "$root/$f" "$demo/project/$f"; done
 
-echo "== starting the Vast.ai emulator"
-node emulator/main.ts --loading-ms 3000 --model-load-ms 3000 >"$demo/emulator.out" 2>"$demo/emulator.log" &
+echo "== starting the Vast.ai emulator (instance runtime: $runtime)"
+node emulator/main.ts --runtime "$runtime" --loading-ms 3000 --model-load-ms 3000 >"$demo/emulator.out" 2>"$demo/emulator.log" &
 emu_pid=$!
 for _ in $(seq 100); do [ "$(wc -l <"$demo/emulator.out")" -ge 2 ] && break; sleep 0.1; done
 VAST_API_URL="$(sed -n 's/^VAST_API_URL=//p' "$demo/emulator.out")"
@@ -44,11 +49,13 @@ teardown() {
   kill "$emu_pid" 2>/dev/null || true
   wait "$emu_pid" 2>/dev/null || true
 }
-if [ "$keep" = 0 ]; then trap teardown EXIT; fi
+if [ "$keep" = 0 ]; then trap teardown EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; fi
 
 pulumi stack select --create local --non-interactive >/dev/null
 pulumi config set vast:apiUrl "$VAST_API_URL" --stack local
 pulumi config set --secret vast:apiKey "$VAST_API_KEY" --stack local
+# Real vLLM on CPU loads and compiles the model in about a minute (more on a busy machine).
+if [ "$runtime" = vllm ]; then pulumi config set vast-reranker:probeTimeoutSeconds 600 --stack local; fi
 echo "== pulumi up (stack local)"
 pulumi up --yes --stack local --non-interactive --suppress-progress
 echo "== outputs"

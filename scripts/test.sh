@@ -9,6 +9,8 @@ step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 
 step "install what is missing: Node 22, npm deps, stand-in venv, Pulumi toolchain"
 VR_VERBOSE=1 . scripts/prepare.sh
+step "install what is missing: the real vLLM server (CPU build) and its tiny model"
+bash scripts/setup-vllm.sh
 # Prove no plugin is ever downloaded.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 
