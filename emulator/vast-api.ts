@@ -1,4 +1,5 @@
 // The emulated Vast.ai REST API (docs/vast-api.md; §8 is the checklist).
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OfferQuery } from "../components/vast/api/types.ts";
 import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";
@@ -198,7 +199,8 @@ export async function handleVast(ctx: Ctx, req: IncomingMessage, res: ServerResp
   const { match, pathKnown } = matchPath(ROUTES, method, url.pathname);
   const route = match ? `${method} ${match.route.pattern}` : `${method} ${normalize(url.pathname)}`;
   const key = apiKey(req, url);
-  const identity = key ? `key:${key.slice(0, 6)}…` : "anonymous";
+  // A digest, not a prefix: the log (admin API, verbose stderr) must not reveal any part of a key.
+  const identity = key ? `key#${createHash("sha256").update(key).digest("hex").slice(0, 8)}` : "anonymous";
   let reply: Reply;
   try {
     const raw = await readBody(req);

@@ -39,6 +39,9 @@ describe("auth", () => {
     expect(last).toMatchObject({ method: "GET", route: "GET /api/v0/users/current", status: 200 });
     expect(last?.path).toBe("/api/v0/users/current/?api_key=***");
     expect(JSON.stringify(emu.requestLog())).not.toContain("key-one");
+    // Not even a prefix of it: the identity is a digest.
+    expect(JSON.stringify(emu.requestLog())).not.toContain("key-o");
+    expect(last?.identity).toMatch(/^key#[0-9a-f]{8}$/);
   });
 });
 
