@@ -1,14 +1,18 @@
-// Stack configuration: one typed object, validated before any resource exists.
+// Stack configuration: one typed object, read before any resource exists.
+//
+// One path for every value: the defaults live in Pulumi.yaml's `config:` block only (the Pulumi CLI
+// passes a declared default to the program like a set value), values are read with pulumi.Config's
+// typed getters, and this module only reports what they refuse, naming each key. The rules about
+// what a value means (offers, image, launch, boot) live in components/vast/instance/validate.ts,
+// components/vast/offers/offerValidation.ts and components/vllm/launch.ts.
+import { Config } from "@pulumi/pulumi/config.js";
 import type { OfferSelection } from "./vast/offers/offerQuery.ts";
-import { DEFAULT_DTYPE, DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL } from "./vllm/launch.ts";
-
-/** The reference guide's search, verbatim (docs/vast-api.md §2.3 gives its JSON form). */
-export const GUIDE_FILTER = "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true";
 
 export interface DeploymentConfig {
   model: string;
+  /** Empty in Pulumi.yaml = the model id. */
   servedModelName: string;
-  image?: string;
+  image: string;
   maxModelLen: number;
   dtype: string;
   extraArgs: string[];
@@ -21,12 +25,21 @@ export interface DeploymentConfig {
   /** `up` replaces an instance a refresh found paused (outbid interruptible); false keeps it. */
   replacePaused: boolean;
   probeTimeoutSeconds: number;
+  /** Open routes the readiness probe tolerates: "" none, "true" all, or "POST /rerank,/metrics". */
+  probeExpectOpen: string;
   labelPrefix: string;
   /** Change it to rotate the generated API key. */
   apiKeyRotation: string;
 }
 
-export type ConfigGetter = (key: string) => string | undefined;
+/** What is read: pulumi.Config's typed getters (a `new Config("vast-reranker")`). */
+export type TypedConfig = Pick<Config, "get" | "getNumber" | "getBoolean" | "getObject">;
+
+/**
+ * index.ts still passes `(key) => projectConfig.get(key)`; that getter reads the same stack config,
+ * which is read here through the typed getters instead. Pass the Config itself (or nothing).
+ */
+export type LegacyConfigGetter = (key: string) => string | undefined;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -37,75 +50,91 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads `vast-reranker:*` keys; wrong types are collected and reported together, naming each key. */
-export function parseDeploymentConfig(get: ConfigGetter): DeploymentConfig {
+/** Reads the `vast-reranker:*` keys; every problem is collected and reported together, naming its key. */
+export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter = new Config("vast-reranker")): DeploymentConfig {
+  const cfg: TypedConfig = typeof source === "function" ? new Config("vast-reranker") : source;
   const problems: string[] = [];
   const key = (k: string) => `vast-reranker:${k}`;
-  // Pulumi.yaml declares every key with a default; "" means "not set".
-  const str = (k: string, d: string) => get(k) || d;
-  const num = (k: string, d: number | undefined): number | undefined => {
-    const raw = get(k);
-    if (raw === undefined || raw === "") return d;
-    const n = Number(raw);
-    if (!Number.isFinite(n)) problems.push(`${key(k)} must be a number (got "${raw}"): pulumi config set ${key(k)} <number>`);
-    return Number.isFinite(n) ? n : d;
-  };
-  const bool = (k: string, d: boolean): boolean => {
-    const raw = get(k);
-    if (raw === undefined) return d;
-    if (raw === "true" || raw === "false") return raw === "true";
-    problems.push(`${key(k)} must be true or false (got "${raw}")`);
-    return d;
-  };
-  const list = (k: string): string[] | undefined => {
-    const raw = get(k);
-    if (raw === undefined || raw === "") return undefined;
-    if (raw.trim().startsWith("[")) {
-      try {
-        const v = JSON.parse(raw) as unknown;
-        if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.length ? v : undefined;
-      } catch { /* reported below */ }
-      problems.push(`${key(k)} must be a list of strings, e.g. pulumi config set --path '${key(k)}[0]' value (got ${raw})`);
+  const got = (k: string) => JSON.stringify(cfg.get(k));
+
+  /** A typed read: a value the getter refuses, or no value at all, becomes a problem naming the key. */
+  function typed<T>(k: string, read: () => T | undefined, what: string, hint = ""): T | undefined {
+    let v: T | undefined;
+    try {
+      v = read();
+    } catch {
+      problems.push(`${key(k)} must be ${what} (got ${got(k)})${hint}`);
       return undefined;
     }
-    return raw.split(",").map((s) => s.trim()).filter(Boolean);
+    if (v === undefined) {
+      problems.push(`${key(k)} has no value: Pulumi.yaml declares its default, which the Pulumi CLI passes to the program; run pulumi in the project directory, or set it with pulumi config set ${key(k)} <value>`);
+    }
+    return v;
+  }
+  const str = (k: string) => typed(k, () => cfg.get(k), "a string") ?? "";
+  const bool = (k: string) => typed(k, () => cfg.getBoolean(k), "true or false") ?? false;
+  /** getNumber parses with parseFloat, which reads "16GB" as 16: what it reads only in part is refused too. */
+  const num = (k: string): number => {
+    const hint = `: pulumi config set ${key(k)} <number>`;
+    const n = typed(k, () => cfg.getNumber(k), "a number", hint);
+    if (n === undefined) return NaN;
+    if (!Number.isFinite(Number(cfg.get(k)))) {
+      problems.push(`${key(k)} must be a number (got ${got(k)})${hint}`);
+      return NaN;
+    }
+    return n;
   };
-  const offerType = str("offerType", "on-demand");
+  /** Keys whose Pulumi.yaml default is "" (not set). */
+  const optionalNum = (k: string): number | undefined => (cfg.get(k) === "" ? undefined : num(k));
+  const list = (k: string): string[] => {
+    const hint = `: pulumi config set --path '${key(k)}[0]' value`;
+    const v = typed<unknown>(k, () => cfg.getObject<unknown>(k), "a list of strings", hint);
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+      problems.push(`${key(k)} must be a list of strings (got ${got(k)})${hint}`);
+      return [];
+    }
+    return v;
+  };
+  const nonEmpty = (v: string[]) => (v.length ? v : undefined);
+
+  const offerType = str("offerType");
   if (offerType !== "on-demand" && offerType !== "interruptible") problems.push(`${key("offerType")} must be "on-demand" or "interruptible" (got "${offerType}")`);
-  const rankBy = str("rankBy", "price");
+  const rankBy = str("rankBy");
   if (rankBy !== "price" && rankBy !== "dlperf_per_dollar") problems.push(`${key("rankBy")} must be "price" or "dlperf_per_dollar" (got "${rankBy}")`);
-  const model = str("model", DEFAULT_MODEL);
-  const cfg: DeploymentConfig = {
+  const model = str("model");
+  const cfgOut: DeploymentConfig = {
     model,
-    servedModelName: str("servedModelName", model),
-    image: get("image") || undefined,
-    maxModelLen: num("maxModelLen", DEFAULT_MAX_MODEL_LEN) as number,
-    dtype: str("dtype", DEFAULT_DTYPE),
-    extraArgs: list("extraArgs") ?? [],
-    env: str("env", "-p 8000:8000"),
-    hardened: bool("hardened", true),
+    servedModelName: str("servedModelName") || model,
+    image: str("image"),
+    maxModelLen: num("maxModelLen"),
+    dtype: str("dtype"),
+    extraArgs: list("extraArgs"),
+    env: str("env"),
+    hardened: bool("hardened"),
     selection: {
-      filter: str("filter", GUIDE_FILTER),
-      gpuRamGb: num("gpuRamGb", undefined),
-      gpuNames: list("gpuNames"),
-      minReliability: num("minReliability", 0.95),
-      maxPricePerHour: num("maxPricePerHour", 1.0),
-      minCudaVersion: num("minCudaVersion", undefined),
-      regions: list("regions"),
+      filter: str("filter"),
+      gpuRamGb: optionalNum("gpuRamGb"),
+      gpuNames: nonEmpty(list("gpuNames")),
+      minReliability: num("minReliability"),
+      maxPricePerHour: num("maxPricePerHour"),
+      minCudaVersion: optionalNum("minCudaVersion"),
+      regions: nonEmpty(list("regions")),
       offerType: offerType as OfferSelection["offerType"],
-      bidPricePerHour: num("bidPricePerHour", undefined),
-      diskGb: num("diskGb", 40) as number,
+      bidPricePerHour: optionalNum("bidPricePerHour"),
+      diskGb: num("diskGb"),
       rankBy: rankBy as OfferSelection["rankBy"],
     },
-    maxAttempts: num("maxAttempts", 3) as number,
-    bootTimeoutSeconds: num("bootTimeoutSeconds", 900) as number,
-    replacePaused: bool("replacePaused", true),
-    probeTimeoutSeconds: num("probeTimeoutSeconds", 900) as number,
-    labelPrefix: str("labelPrefix", "vast-reranker"),
-    apiKeyRotation: str("apiKeyRotation", ""),
+    maxAttempts: num("maxAttempts"),
+    bootTimeoutSeconds: num("bootTimeoutSeconds"),
+    replacePaused: bool("replacePaused"),
+    probeTimeoutSeconds: num("probeTimeoutSeconds"),
+    probeExpectOpen: str("probeExpectOpen"),
+    labelPrefix: str("labelPrefix"),
+    apiKeyRotation: str("apiKeyRotation"),
   };
-  if (!cfg.model.trim()) problems.push(`${key("model")} is empty: set a Hugging Face model id, e.g. BAAI/bge-reranker-base`);
-  if (!(cfg.probeTimeoutSeconds >= 10)) problems.push(`${key("probeTimeoutSeconds")} must be >= 10 (got ${cfg.probeTimeoutSeconds})`);
-  if (problems.length) throw new ConfigError(problems);
-  return cfg;
+  if (Number.isFinite(cfgOut.probeTimeoutSeconds) && cfgOut.probeTimeoutSeconds < 10) problems.push(`${key("probeTimeoutSeconds")} must be >= 10 (got ${cfgOut.probeTimeoutSeconds})`);
+  if (!cfgOut.labelPrefix.trim()) problems.push(`${key("labelPrefix")} is empty: the reaper and the label sweeper find instances by it`);
+  if (problems.length) throw new ConfigError([...new Set(problems)]);
+  return cfgOut;
 }

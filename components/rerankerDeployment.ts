@@ -14,8 +14,8 @@ import { VastInstance } from "./vast/instance/instance.ts";
 import { VastLabelSweeper } from "./vast/sweeper/labelSweeper.ts";
 import { validateOfferSelection } from "./vast/offers/offerValidation.ts";
 import { parseEnvString } from "./vast/instance/envString.ts";
-import { configMessage, imageProblem } from "./vast/instance/validate.ts";
-import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, DEFAULT_VLLM_IMAGE, type VllmLaunchSpec } from "./vllm/launch.ts";
+import { bootSettingsProblems, configMessage } from "./vast/instance/validate.ts";
+import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, type VllmLaunchSpec } from "./vllm/launch.ts";
 import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import { ConfigError, type DeploymentConfig } from "./config.ts";
 
@@ -34,7 +34,7 @@ export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: 
   const userKey = parsed.VLLM_API_KEY || undefined;
   delete parsed.VLLM_API_KEY;
   const spec: VllmLaunchSpec = {
-    image: cfg.image ?? DEFAULT_VLLM_IMAGE,
+    image: cfg.image,
     model: cfg.model,
     servedModelName: cfg.servedModelName,
     maxModelLen: cfg.maxModelLen,
@@ -55,19 +55,19 @@ export function selectionFor(cfg: DeploymentConfig, image: string): OfferSelecti
   return needed !== undefined && (given === undefined || given < needed) ? { ...cfg.selection, minCudaVersion: needed } : cfg.selection;
 }
 
+/**
+ * Every problem of the configuration, before any resource exists. The rules are the ones the
+ * instance provider's check applies again (validate.ts, offerValidation.ts) plus the vLLM launch's.
+ */
 export function validateDeployment(cfg: DeploymentConfig): string[] {
   const problems = validateOfferSelection(cfg.selection).map((f) => configMessage(f.property, f.reason));
-  const image = cfg.image ?? DEFAULT_VLLM_IMAGE;
-  const imageIssue = imageProblem(image);
-  if (imageIssue) problems.push(`vast-reranker:image ${imageIssue}`);
   try {
     const plan = planLaunch(cfg);
-    problems.push(...validateVllmLaunchSpec(plan.spec).filter((f) => !(imageIssue && f.property === "image")).map((f) => configMessage(f.property, f.reason)));
+    problems.push(...validateVllmLaunchSpec(plan.spec).map((f) => configMessage(f.property, f.reason)));
   } catch (e) {
     problems.push(`vast-reranker:env ${(e as Error).message}`);
   }
-  if (!Number.isInteger(cfg.maxAttempts) || cfg.maxAttempts < 1 || cfg.maxAttempts > 20) problems.push(`vast-reranker:maxAttempts must be an integer from 1 to 20 (got ${cfg.maxAttempts})`);
-  if (!Number.isInteger(cfg.bootTimeoutSeconds) || cfg.bootTimeoutSeconds < 10) problems.push(`vast-reranker:bootTimeoutSeconds must be an integer >= 10 (got ${cfg.bootTimeoutSeconds})`);
+  problems.push(...bootSettingsProblems(cfg).map((f) => f.reason));
   return [...new Set(problems)];
 }
 
@@ -173,6 +173,8 @@ export class RerankerDeployment extends ComponentResource {
         RERANKER_MODEL: cfg.servedModelName,
         PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
         PROBE_HARDENED: String(cfg.hardened),
+        // From config only: a PROBE_EXPECT_OPEN in the environment of `pulumi` no longer changes the verdict.
+        PROBE_EXPECT_OPEN: cfg.probeExpectOpen,
       },
       triggers: [instance.instanceId],
       logging: "stdoutAndStderr",

@@ -3,25 +3,17 @@
 // (guard.py, embedded) to a temp dir and execs `vllm serve ... --middleware vast_guard.ApiKeyGuard`.
 // Unhardened: the image ENTRYPOINT (`vllm serve`) gets the args, as in the reference guide.
 // In both cases the key travels only in the env dict (VLLM_API_KEY), never in args/onstart.
+// The stack's defaults (model, image, max length, dtype) live in Pulumi.yaml's `config:` block only;
+// this module takes every value from the spec. Why the pinned image is vllm/vllm-openai:v0.30.0-cu129:
+// >= 0.22.0 fixes CVE-2026-48746 (Host-header auth bypass); 0.30.0 is the newest release with several
+// independent public pins of the exact `v0.30.0` / `-cu129` tags (reported "on Docker Hub, checked
+// 2026-09-26"); since v0.20.0 the unsuffixed tags are CUDA 13 builds that need driver >= 580, while
+// the cu129 build of the same release runs on the far larger set of CUDA 12.9 Vast hosts. Pair an
+// image with an offer filter `cuda_max_good >= minCudaForImage(image)`.
 import { GUARD_CLASS, GUARD_MODULE, GUARD_SOURCE_GZIP_BASE64 } from "./guardSource.ts";
+import { imageProblem, imageTag, launchSizeProblem } from "../vast/instance/validate.ts";
 
-/**
- * vLLM 0.30.0, CUDA 12.9 build. >= 0.22.0 fixes CVE-2026-48746 (Host-header auth bypass).
- * Why this tag: 0.30.0 is the newest release with several independent public pins of the exact
- * `vllm/vllm-openai:v0.30.0` / `-cu129` tags (reported "on Docker Hub, checked 2026-09-26").
- * Why `-cu129`: since v0.20.0 the unsuffixed tags are CUDA 13 builds that need driver >= 580;
- * the cu129 build of the same release runs on the far larger set of CUDA 12.9 Vast hosts.
- * Pair it with an offer filter `cuda_max_good >= minCudaForImage(image)`.
- */
-export const DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.30.0-cu129";
-export const DEFAULT_MODEL = "BAAI/bge-reranker-base";
-/** bge-reranker-base (XLM-RoBERTa) has 512 position embeddings; more would exceed them. */
-export const DEFAULT_MAX_MODEL_LEN = 512;
-/** fp16: works on Turing (no bf16) and is what the guide's scores were produced with. */
-export const DEFAULT_DTYPE = "half";
 export const VLLM_PORT = 8000;
-/** Vast limit on args + args_str + onstart (characters). */
-export const VAST_LAUNCH_LIMIT = 4096;
 /** First vLLM release with the CVE-2026-48746 fix. */
 export const MIN_VLLM_VERSION = "0.22.0";
 export const GUARD_MIDDLEWARE = `${GUARD_MODULE}.${GUARD_CLASS}`;
@@ -29,9 +21,12 @@ export const GUARD_MIDDLEWARE = `${GUARD_MODULE}.${GUARD_CLASS}`;
 export interface VllmLaunchSpec {
   image: string;
   model: string;
+  /** Name clients send as "model"; default: the model id (as vLLM does). */
   servedModelName?: string;
-  maxModelLen?: number;
-  dtype?: string;
+  /** `--max-model-len` (bge-reranker-base: 512, its position limit). */
+  maxModelLen: number;
+  /** `--dtype` (e.g. half: fp16 works on Turing, which has no bf16). */
+  dtype: string;
   extraArgs?: string[];
   hardened: boolean;
 }
@@ -94,8 +89,8 @@ export function vllmServeArgs(spec: VllmLaunchSpec): string[] {
   const args = [
     spec.model,
     "--served-model-name", spec.servedModelName ?? spec.model,
-    "--max-model-len", String(spec.maxModelLen ?? DEFAULT_MAX_MODEL_LEN),
-    "--dtype", spec.dtype ?? DEFAULT_DTYPE,
+    "--max-model-len", String(spec.maxModelLen),
+    "--dtype", spec.dtype,
   ];
   if (spec.hardened) args.push("--middleware", GUARD_MIDDLEWARE);
   return args.concat(spec.extraArgs ?? []);
@@ -125,28 +120,20 @@ export function buildVllmLaunch(spec: VllmLaunchSpec, apiKey: string, extraEnv: 
   return { runtype: "args", onstart: "/bin/sh", args: ["-c", hardenedScript(serveArgs)], env };
 }
 
-/** Characters counted against VAST_LAUNCH_LIMIT: args as sent (JSON, conservative) + onstart. */
-export function launchSize(launch: Pick<VastLaunch, "args" | "onstart">): number {
-  return JSON.stringify(launch.args).length + (launch.onstart?.length ?? 0);
-}
-
 /** Problems with a spec, each naming the offending property; empty when valid. */
 export function validateVllmLaunchSpec(spec: VllmLaunchSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (property: string, reason: string) => problems.push({ property, reason });
   const image = (spec.image ?? "").trim();
-  const tag = imageTag(image);
-  if (!image) add("image", "is empty");
-  else if (/\s/.test(image)) add("image", `"${image}" contains whitespace`);
-  else if (!image.includes("@") && tag === undefined) add("image", `"${image}" has no tag; pin a version such as ${DEFAULT_VLLM_IMAGE}`);
-  else if (tag !== undefined && /^(latest|nightly|main)(\b|$)/.test(tag)) add("image", `"${image}" is a moving tag; pin a version such as ${DEFAULT_VLLM_IMAGE}`);
+  const unpinned = imageProblem(image); // the pinning rule, shared with the provider's check
+  if (unpinned) add("image", `image ${unpinned}`);
   else {
     const v = parseVllmImageVersion(image);
     if (v && compareVersions(v, [0, 22, 0]) < 0) {
       add("image", `"${image}" is vLLM ${v.join(".")}; versions < ${MIN_VLLM_VERSION} are affected by CVE-2026-48746 (API-key bypass through the Host header)`);
     }
   }
-  if (!spec.model?.trim()) add("model", "is empty");
+  if (!spec.model?.trim()) add("model", "model is empty: set a Hugging Face model id, or `pulumi config rm vast-reranker:model` for the one in Pulumi.yaml");
   else if (spec.model.startsWith("-")) add("model", `"${spec.model}" starts with "-" and would be read as a flag`);
   if (spec.servedModelName !== undefined && !spec.servedModelName.trim()) add("servedModelName", "is empty");
   const len = spec.maxModelLen;
@@ -158,19 +145,10 @@ export function validateVllmLaunchSpec(spec: VllmLaunchSpec): SpecProblem[] {
     if (why) add("extraArgs", `"${flag}" is not allowed: ${why}`);
   }
   if (problems.length === 0) {
-    const size = launchSize(buildVllmLaunch(spec, "x"));
-    if (size > VAST_LAUNCH_LIMIT) {
-      add("extraArgs", `the launch is ${size} characters (args + onstart); Vast allows ${VAST_LAUNCH_LIMIT}`);
-    }
+    const tooLong = launchSizeProblem(buildVllmLaunch(spec, "x")); // the size rule, shared with the provider's check
+    if (tooLong) add("extraArgs", tooLong);
   }
   return problems;
-}
-
-function imageTag(image: string): string | undefined {
-  const name = image.split("@", 1)[0];
-  const slash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  return colon > slash ? name.slice(colon + 1) : undefined;
 }
 
 function compareVersions(a: number[], b: number[]): number {

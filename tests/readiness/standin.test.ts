@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildVllmLaunch, DEFAULT_MODEL, DEFAULT_VLLM_IMAGE } from "../../components/vllm/launch.ts";
+import { buildVllmLaunch } from "../../components/vllm/launch.ts";
+import { projectDefaults } from "../helpers/projectConfig.ts";
 import { freePort } from "./fakeReranker.ts";
 import { venvPython } from "../vllm/python.ts";
 
@@ -29,7 +30,8 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
 }
 
 async function launch(hardened: boolean) {
-  const l = buildVllmLaunch({ image: DEFAULT_VLLM_IMAGE, model: DEFAULT_MODEL, hardened }, KEY);
+  const d = projectDefaults(); // the stack's defaults: image, model, max length, dtype
+  const l = buildVllmLaunch({ image: d.image, model: d.model, maxModelLen: Number(d.maxModelLen), dtype: d.dtype, hardened }, KEY);
   const port = await freePort();
   const home = mkdtempSync(path.join(tmp, "i-"));
   // As the emulator runs an instance: the create body's env, a per-instance TMPDIR/HOME, the shim on PATH.

@@ -44,6 +44,7 @@ const BATCHES: Batch[] = [
     { key: "probeTimeoutSeconds", value: "ten", type: "integer" },
     { key: "maxModelLen", value: "512k", type: "integer" },
     { key: "hardened", value: "yes", type: "boolean" },
+    { key: "replacePaused", value: "sometimes", type: "boolean" },
     { key: "extraArgs", value: "--gpu-memory-utilization 0.5", type: "array<string>" },
     { key: "regions", value: "US", type: "array<string>" },
     { key: "gpuNames", value: "RTX 4090", type: "array<string>" },
@@ -59,8 +60,8 @@ const BATCHES: Batch[] = [
       { key: "minReliability", value: "high", expect: /vast-reranker:minReliability must be a number \(got "high"\)/ },
       { key: "minCudaVersion", value: "12.x", expect: /vast-reranker:minCudaVersion must be a number \(got "12.x"\)/ },
       { key: "bidPricePerHour", value: "low", expect: /vast-reranker:bidPricePerHour must be a number \(got "low"\)/ },
-      { key: "model", value: " ", expect: /vast-reranker:model is empty/ },
       { key: "probeTimeoutSeconds", value: 5, expect: /vast-reranker:probeTimeoutSeconds must be >= 10 \(got 5\)/ },
+      { key: "labelPrefix", value: " ", expect: /vast-reranker:labelPrefix is empty/ },
     ],
   },
   {
@@ -107,6 +108,7 @@ const BATCHES: Batch[] = [
     name: "untagged image, units in the filter",
     cases: [
       { key: "image", value: "vllm/vllm-openai", expect: /vast-reranker:image "vllm\/vllm-openai" has no tag/ },
+      { key: "model", value: " ", expect: /vast-reranker:model is empty/ },
       { key: "filter", value: "compute_cap >= 7.5", expect: /vast-reranker:filter: compute_cap is capability x 100: write compute_cap >= 750 for 7\.5/ },
     ],
   },
@@ -174,8 +176,9 @@ async function projectFor(b: Batch): Promise<TestProject> {
 it("drives every key of Pulumi.yaml except the free-form ones", () => {
   const declared = [...readFileSync(join(ROOT, "Pulumi.yaml"), "utf8").matchAll(/^ {2}vast-reranker:(\w+):/gm)].map((m) => m[1]);
   const driven = new Set(BATCHES.flatMap((b) => b.cases.map((c) => c.key)));
-  // Any string is a valid rotation token and a valid label prefix (it is slugged into the label).
-  const freeForm = ["apiKeyRotation", "labelPrefix"];
+  // Any string is a valid rotation token; any route list is one the probe may tolerate (it matches
+  // what it names). (A label prefix may be any non-empty string: it is slugged into the label.)
+  const freeForm = ["apiKeyRotation", "probeExpectOpen"];
   expect(declared.length).toBeGreaterThan(20);
   expect(declared.filter((k) => !driven.has(k) && !freeForm.includes(k))).toEqual([]);
   for (const k of ["vast:apiUrl", "vast:apiKey"]) expect(driven.has(k)).toBe(true);

@@ -1,49 +1,119 @@
-import { describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { ConfigError, GUIDE_FILTER, parseDeploymentConfig } from "../../components/config.ts";
-import { DEFAULT_VLLM_IMAGE } from "../../components/vllm/launch.ts";
+// The stack configuration: defaults only in Pulumi.yaml, values through pulumi.Config's typed
+// getters, every bad key named; and each validation rule applied the same way by the program and
+// by the instance provider's check.
+import { describe, expect, it, vi } from "vitest";
+import { ConfigError, parseDeploymentConfig } from "../../components/config.ts";
+import { validateDeployment } from "../../components/rerankerDeployment.ts";
+import { VAST_LAUNCH_LIMIT, launchSize, validateInstanceInputs } from "../../components/vast/instance/validate.ts";
+import { validateVllmLaunchSpec } from "../../components/vllm/launch.ts";
+import type { VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
+import { declaredKeys, projectDefaults, stackConfig } from "../helpers/projectConfig.ts";
 
-const from = (m: Record<string, string>) => (k: string) => m[k];
+const problemsOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("no ConfigError");
+};
 
 describe("parseDeploymentConfig", () => {
-  it("defaults to the guide's deployment", () => {
-    const c = parseDeploymentConfig(from({}));
-    expect(c.model).toBe("BAAI/bge-reranker-base");
-    expect(c.servedModelName).toBe("BAAI/bge-reranker-base");
-    expect(c.selection.filter).toBe(GUIDE_FILTER);
-    expect(c.selection.diskGb).toBe(40);
-    expect(c.hardened).toBe(true);
-    expect(c.maxModelLen).toBe(512);
+  it("reads Pulumi.yaml's defaults into the guide's deployment", () => {
+    const d = projectDefaults();
+    const c = parseDeploymentConfig(stackConfig());
+    expect(c).toMatchObject({
+      model: "BAAI/bge-reranker-base", servedModelName: "BAAI/bge-reranker-base", image: d.image, maxModelLen: 512, dtype: "half",
+      extraArgs: [], env: "-p 8000:8000", hardened: true, maxAttempts: 3, bootTimeoutSeconds: 900, probeTimeoutSeconds: 900,
+      replacePaused: true, probeExpectOpen: "", labelPrefix: "vast-reranker", apiKeyRotation: "",
+    });
+    expect(c.selection).toEqual({
+      filter: d.filter, gpuRamGb: undefined, gpuNames: undefined, minReliability: 0.95, maxPricePerHour: 1, minCudaVersion: undefined,
+      regions: undefined, offerType: "on-demand", bidPricePerHour: undefined, diskGb: 40, rankBy: "price",
+    });
+    expect(validateDeployment(c)).toEqual([]);
   });
-  it("reads lists as JSON or comma-separated", () => {
-    expect(parseDeploymentConfig(from({ gpuNames: '["RTX 4090","RTX 3090"]' })).selection.gpuNames).toEqual(["RTX 4090", "RTX 3090"]);
-    expect(parseDeploymentConfig(from({ regions: "US, CA" })).selection.regions).toEqual(["US", "CA"]);
+
+  it("holds no defaults of its own: a key with no value is an error naming it", () => {
+    const msg = problemsOf(() => parseDeploymentConfig(stackConfig({}, ["diskGb", "model", "hardened"])));
+    for (const k of ["diskGb", "model", "hardened"]) expect(msg).toContain(`vast-reranker:${k} has no value: Pulumi.yaml declares its default`);
   });
-  it("names every bad key at once", () => {
-    try {
-      parseDeploymentConfig(from({ maxPricePerHour: "cheap", hardened: "yes", offerType: "spot" }));
-      throw new Error("should have thrown");
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      const msg = (e as Error).message;
-      expect(msg).toContain("vast-reranker:maxPricePerHour must be a number");
-      expect(msg).toContain("vast-reranker:hardened must be true or false");
-      expect(msg).toContain('vast-reranker:offerType must be "on-demand" or "interruptible"');
-    }
+
+  it("reads numbers, booleans and lists with pulumi.Config's typed getters", () => {
+    const cfg = stackConfig({ regions: '["US","CA"]', gpuRamGb: "24" });
+    const spies = { getNumber: vi.spyOn(cfg, "getNumber"), getBoolean: vi.spyOn(cfg, "getBoolean"), getObject: vi.spyOn(cfg, "getObject") };
+    const c = parseDeploymentConfig(cfg);
+    expect(c.selection).toMatchObject({ regions: ["US", "CA"], gpuRamGb: 24 });
+    expect(spies.getNumber.mock.calls.map((a) => a[0])).toEqual(expect.arrayContaining(["maxModelLen", "gpuRamGb", "diskGb", "maxPricePerHour", "maxAttempts"]));
+    expect(spies.getBoolean.mock.calls.map((a) => a[0])).toEqual(expect.arrayContaining(["hardened", "replacePaused"]));
+    expect(spies.getObject.mock.calls.map((a) => a[0])).toEqual(expect.arrayContaining(["extraArgs", "gpuNames", "regions"]));
+  });
+
+  it("names every bad key at once, also what getNumber's parseFloat would half-read", () => {
+    const msg = problemsOf(() => parseDeploymentConfig(stackConfig({ maxPricePerHour: "cheap", hardened: "yes", offerType: "spot", gpuRamGb: "16GB", regions: "US, CA", diskGb: "" })));
+    expect(msg).toContain('vast-reranker:maxPricePerHour must be a number (got "cheap")');
+    expect(msg).toContain('vast-reranker:hardened must be true or false (got "yes")');
+    expect(msg).toContain('vast-reranker:offerType must be "on-demand" or "interruptible" (got "spot")');
+    expect(msg).toContain('vast-reranker:gpuRamGb must be a number (got "16GB")');
+    expect(msg).toContain('vast-reranker:regions must be a list of strings (got "US, CA")');
+    expect(msg).toContain('vast-reranker:diskGb must be a number (got "")');
+  });
+
+  it("an empty optional number is not set; an empty list is no restriction", () => {
+    const c = parseDeploymentConfig(stackConfig({ gpuRamGb: "", minCudaVersion: "12.9", gpuNames: "[]" }));
+    expect(c.selection).toMatchObject({ gpuRamGb: undefined, minCudaVersion: 12.9, gpuNames: undefined });
+  });
+
+  it("takes the readiness probe's open-route tolerance from config", () => {
+    expect(parseDeploymentConfig(stackConfig({ probeExpectOpen: "POST /rerank,/metrics" })).probeExpectOpen).toBe("POST /rerank,/metrics");
+  });
+
+  it("reads the stack config the same way when given index.ts's plain getter", () => {
+    const cfg = stackConfig({ diskGb: "50" });
+    expect(parseDeploymentConfig(() => "ignored")).toEqual(parseDeploymentConfig(cfg));
   });
 });
 
 describe("Pulumi.yaml config schema", () => {
-  const yaml = readFileSync(join(import.meta.dirname, "../../Pulumi.yaml"), "utf8");
-  const defaults = Object.fromEntries([...yaml.matchAll(/^ {2}vast-reranker:(\w+):\n(?:(?: {4}.*\n)*?) {4}default: (.*)$/gm)].map((m) => [m[1], m[2].replace(/^"(.*)"$/, "$1")]));
-  it("declares every key the program reads, each with a default (declared keys without one are required)", () => {
-    const keys = [...yaml.matchAll(/^ {2}vast-reranker:(\w+):$/gm)].map((m) => m[1]);
+  it("declares every key with a default (declared keys without one are required)", () => {
+    const keys = declaredKeys();
     expect(keys.length).toBeGreaterThan(20);
-    for (const k of keys) expect(defaults, k).toHaveProperty(k);
+    expect(Object.keys(projectDefaults()).sort()).toEqual([...keys].sort());
   });
-  it("parses its own defaults into the same configuration as no config at all", () => {
-    expect(parseDeploymentConfig((k) => defaults[k])).toEqual({ ...parseDeploymentConfig(() => undefined), image: DEFAULT_VLLM_IMAGE });
-    expect(defaults.image).toBe(DEFAULT_VLLM_IMAGE);
+});
+
+describe("each validation rule lives in one place (program and provider check agree)", () => {
+  const plan = { image: "vllm/vllm-openai:v0.30.0-cu129", model: "BAAI/bge-reranker-base", maxModelLen: 512, dtype: "half", hardened: true };
+  const instance = (over: Partial<VastInstanceInputs>): VastInstanceInputs => ({
+    labelPrefix: "p", stackName: "s", resourceName: "r", nonce: "n", selection: { diskGb: 40 }, image: plan.image, env: {}, secretEnv: {},
+    runtype: "args", onstart: null, args: [], containerPort: 8000, maxAttempts: 3, bootTimeoutSeconds: 900, ...over,
+  });
+  const flagged = (failures: Array<{ property: string }>, property: string) => failures.some((f) => f.property === property);
+
+  it.each(["vllm/vllm-openai:v0.30.0-cu129", "vllm/vllm-openai:nightly", "vllm/vllm-openai:latest-cu129", "vllm/vllm-openai:main", "vllm/vllm-openai:latest", "vllm/vllm-openai", "", " ", "vllm/vllm-openai@sha256:" + "a".repeat(64), "a b:v1"])(
+    "image %j: the same verdict and reason", (image) => {
+      const fromSpec = validateVllmLaunchSpec({ ...plan, image }).filter((p) => p.property === "image").map((p) => `vast-reranker:${p.reason}`);
+      const fromCheck = validateInstanceInputs(instance({ image }), "UNKNOWN").filter((f) => f.property === "image").map((f) => f.reason);
+      expect(fromCheck).toEqual(fromSpec);
+    });
+
+  it("launch size: one measure (args as JSON + onstart) against Vast's 4096", () => {
+    // 4096 characters when args are joined with spaces, 4102 as JSON: the two old measures disagreed here.
+    const launch = { onstart: "/bin/sh", args: ["-c", "x".repeat(4086)] };
+    expect(launchSize(launch)).toBeGreaterThan(VAST_LAUNCH_LIMIT);
+    expect(flagged(validateInstanceInputs(instance(launch), "UNKNOWN"), "args")).toBe(true);
+    const fits = { onstart: "/bin/sh", args: ["-c", "x".repeat(4080)] };
+    expect(launchSize(fits)).toBeLessThanOrEqual(VAST_LAUNCH_LIMIT);
+    expect(flagged(validateInstanceInputs(instance(fits), "UNKNOWN"), "args")).toBe(false);
+    const big = validateVllmLaunchSpec({ ...plan, extraArgs: ["--hf-overrides", JSON.stringify({ pad: "x".repeat(4000) })] });
+    expect(big.map((p) => p.reason)).toEqual([expect.stringMatching(/the launch is \d+ characters \(args \+ onstart\); Vast allows 4096/)]);
+  });
+
+  it("maxAttempts and bootTimeoutSeconds: the same messages", () => {
+    const cfg = { ...parseDeploymentConfig(stackConfig()), maxAttempts: 0, bootTimeoutSeconds: 5 };
+    const fromProgram = validateDeployment(cfg);
+    const fromCheck = validateInstanceInputs(instance({ maxAttempts: 0, bootTimeoutSeconds: 5 }), "UNKNOWN").map((f) => f.reason);
+    expect(fromProgram).toEqual(fromCheck);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDeploymentConfig } from "../../components/config.ts";
 import { RerankerDeployment } from "../../components/rerankerDeployment.ts";
+import { stackConfig } from "../helpers/projectConfig.ts";
 
 const IP = "203.0.113.7";
 const PORT = 41234;
@@ -56,7 +57,7 @@ interface OutputsRequest {
   getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
-async function deploy(env = "-p 8000:8000", readiness: Promise<Record<string, unknown>> = Promise.resolve({ stdout: REPORT }), preview = false) {
+async function deploy(env = "-p 8000:8000", readiness: Promise<Record<string, unknown>> = Promise.resolve({ stdout: REPORT }), preview = false, config: Record<string, string> = {}) {
   const mk = mocks(readiness, preview);
   await pulumi.runtime.setMocks(mk.m, "vast-reranker", "dev", preview);
   // The component's registerOutputs call, as the engine would receive it. Tests await it, so that
@@ -68,8 +69,7 @@ async function deploy(env = "-p 8000:8000", readiness: Promise<Record<string, un
     original(req, cb);
     if (req.getUrn().endsWith("RerankerDeployment::reranker")) outputsRegistered.resolve(req.getOutputs()?.toJavaScript() ?? {});
   };
-  const values: Record<string, string> = { env };
-  const reranker = new RerankerDeployment("reranker", { config: parseDeploymentConfig((k) => values[k]) });
+  const reranker = new RerankerDeployment("reranker", { config: parseDeploymentConfig(stackConfig({ env, ...config })) });
   return { reranker, outputsRegistered: outputsRegistered.promise, ...mk };
 }
 
@@ -109,6 +109,8 @@ describe("RerankerDeployment (setMocks)", () => {
     // The probe's environment carries the key, so the engine gets it as a secret; so is the instance's secretEnv.
     const env = asSecret(probe.inputs.environment) as Record<string, string>;
     expect(env).toMatchObject({ RERANKER_ENDPOINT: `http://${IP}:${PORT}`, RERANKER_API_KEY: KEY, RERANKER_MODEL: "BAAI/bge-reranker-base" });
+    // Set from config, also when empty: a PROBE_EXPECT_OPEN in the environment of `pulumi` cannot leak in.
+    expect(env.PROBE_EXPECT_OPEN).toBe("");
     expect(asSecret(instance.inputs.secretEnv)).toEqual({ VLLM_API_KEY: KEY });
     expect(JSON.stringify(instance.inputs.env)).not.toContain(KEY);
   });
@@ -128,6 +130,13 @@ describe("RerankerDeployment (setMocks)", () => {
       cohereBaseUrl: `http://${IP}:${PORT}`, model: "BAAI/bge-reranker-base", instanceId: 24310001, gpuName: "RTX 4090", pricePerHour: 0.42, probeReport: REPORT,
     });
     await outputsRegistered;
+  });
+
+  it("passes vast-reranker:probeExpectOpen to the readiness probe", async () => {
+    const { registered, outputsRegistered } = await deploy("-p 8000:8000", undefined, false, { hardened: "false", probeExpectOpen: "POST /rerank,/metrics" });
+    await outputsRegistered;
+    const probe = registered.find((r) => r.type === "command:local:Command")!;
+    expect(asSecret(probe.inputs.environment)).toMatchObject({ PROBE_EXPECT_OPEN: "POST /rerank,/metrics", PROBE_HARDENED: "false" });
   });
 
   it("registers every public output as the component's outputs (what the engine and `pulumi stack` see)", async () => {

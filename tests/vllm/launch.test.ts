@@ -6,14 +6,17 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  buildVllmLaunch, DEFAULT_VLLM_IMAGE, launchSize, minCudaForImage, parseVllmImageVersion,
-  shQuote, validateVllmLaunchSpec, VAST_LAUNCH_LIMIT, type VllmLaunchSpec,
+  buildVllmLaunch, minCudaForImage, parseVllmImageVersion, shQuote, validateVllmLaunchSpec, type VllmLaunchSpec,
 } from "../../components/vllm/launch.ts";
+import { launchSize, VAST_LAUNCH_LIMIT } from "../../components/vast/instance/validate.ts";
+import { projectDefaults } from "../helpers/projectConfig.ts";
 import { GUARD_SOURCE_GZIP_BASE64, GUARD_SOURCE_SHA256 } from "../../components/vllm/guardSource.ts";
 import { GUARD_PY, venvPython } from "./python.ts";
 
 const KEY = "f00dfeedcafe" + "0123456789abcdef".repeat(3) + "beef";
-const SPEC: VllmLaunchSpec = { image: DEFAULT_VLLM_IMAGE, model: "BAAI/bge-reranker-base", hardened: true };
+/** The image Pulumi.yaml pins by default. */
+const DEFAULT_VLLM_IMAGE = projectDefaults().image;
+const SPEC: VllmLaunchSpec = { image: DEFAULT_VLLM_IMAGE, model: "BAAI/bge-reranker-base", maxModelLen: 512, dtype: "half", hardened: true };
 const tmp = mkdtempSync(path.join(tmpdir(), "launch-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

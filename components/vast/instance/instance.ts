@@ -26,8 +26,8 @@ export interface VastInstanceArgs {
   onstart: pulumi.Input<string | null>;
   args: pulumi.Input<string[]>;
   containerPort?: pulumi.Input<number>;
-  maxAttempts?: pulumi.Input<number>;
-  bootTimeoutSeconds?: pulumi.Input<number>;
+  maxAttempts: pulumi.Input<number>;
+  bootTimeoutSeconds: pulumi.Input<number>;
   /** Replace the instance on `up` when a refresh found it paused (outbid); default true. */
   replacePaused?: pulumi.Input<boolean>;
 }
@@ -50,8 +50,6 @@ export class VastInstance extends ProjectDynamicResource {
   constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs: Record<keyof VastInstanceInputs | string, unknown> = {
       containerPort: 8000,
-      maxAttempts: 3,
-      bootTimeoutSeconds: 900,
       ...args,
       label: undefined,
       instanceId: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,

@@ -1,4 +1,6 @@
-// check()-time validation of VastInstance inputs: every problem named by its config key, before any paid call.
+// Validation rules for what a Vast instance is asked to run, each in one place: the provider's check()
+// (before any paid call) and the program's validateDeployment (components/rerankerDeployment.ts)
+// both call these, so a value is judged the same way wherever it is checked.
 import { validateOfferSelection } from "../offers/offerValidation.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
 
@@ -7,24 +9,57 @@ export interface InputFailure {
   reason: string;
 }
 
-/** Image references must be pinned: a moving tag makes a replacement silently change the server. */
+/** The tag of an image reference (`name:tag[@digest]`), or undefined when it has none. */
+export function imageTag(image: string): string | undefined {
+  const name = image.split("@", 1)[0];
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  return colon > slash ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * Images must be pinned: a moving tag makes a replacement silently change the server. The reason
+ * reads after "image" ("vast-reranker:image is empty: …"); undefined when the reference is pinned.
+ */
 export function imageProblem(image: unknown): string | undefined {
-  if (typeof image !== "string" || !image.trim()) return "is empty: set a pinned image such as vllm/vllm-openai:v0.33.0";
-  if (/\s/.test(image)) return `"${image}" contains whitespace`;
-  const lastPart = image.split("/").pop() ?? "";
-  if (image.includes("@sha256:")) return undefined;
-  if (!lastPart.includes(":")) return `"${image}" has no tag: pin a version, e.g. ${image}:v0.33.0`;
-  if (lastPart.endsWith(":latest")) return `"${image}" uses :latest: pin a version so every deploy runs the same server`;
+  const ref = typeof image === "string" ? image.trim() : "";
+  if (!ref) return "is empty: set a pinned image, or `pulumi config rm vast-reranker:image` for the one Pulumi.yaml pins";
+  if (/\s/.test(ref)) return `"${ref}" contains whitespace`;
+  const tag = imageTag(ref);
+  if (tag === undefined) return ref.includes("@") ? undefined : `"${ref}" has no tag: pin a version, e.g. ${ref}:<version>`;
+  if (/^(latest|nightly|main)(\b|$)/.test(tag)) return `"${ref}" uses :${tag}, a moving tag: pin a version so every deploy runs the same server`;
   return undefined;
+}
+
+/** Vast's limit on args + args_str + onstart, in characters (docs/vast-api.md §3.1). */
+export const VAST_LAUNCH_LIMIT = 4096;
+
+/** Characters counted against VAST_LAUNCH_LIMIT: args as sent (JSON, conservative) + onstart. */
+export function launchSize(launch: { args: string[] | null | undefined; onstart: string | null | undefined }): number {
+  return JSON.stringify(launch.args ?? []).length + (launch.onstart?.length ?? 0);
+}
+
+/** The launch-size rule; undefined when it fits. */
+export function launchSizeProblem(launch: { args: string[] | null | undefined; onstart: string | null | undefined }): string | undefined {
+  const size = launchSize(launch);
+  return size > VAST_LAUNCH_LIMIT ? `the launch is ${size} characters (args + onstart); Vast allows ${VAST_LAUNCH_LIMIT}: shorten vast-reranker:extraArgs` : undefined;
+}
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v > 0;
+}
+
+/** The rules for maxAttempts and bootTimeoutSeconds. */
+export function bootSettingsProblems(i: { maxAttempts: unknown; bootTimeoutSeconds: unknown }): InputFailure[] {
+  const out: InputFailure[] = [];
+  if (!positiveInt(i.maxAttempts) || i.maxAttempts > 20) out.push({ property: "maxAttempts", reason: `vast-reranker:maxAttempts must be an integer from 1 to 20 (got ${i.maxAttempts})` });
+  if (!positiveInt(i.bootTimeoutSeconds) || i.bootTimeoutSeconds < 10) out.push({ property: "bootTimeoutSeconds", reason: `vast-reranker:bootTimeoutSeconds must be an integer >= 10 (got ${i.bootTimeoutSeconds}); image pulls take minutes` });
+  return out;
 }
 
 /** "vast-reranker:<key> …": reasons that already start with the key are not prefixed twice. */
 export function configMessage(property: string, reason: string): string {
   return reason.startsWith(property) ? `vast-reranker:${reason}` : `vast-reranker:${property}: ${reason}`;
-}
-
-function positiveInt(v: unknown): boolean {
-  return typeof v === "number" && Number.isInteger(v) && v > 0;
 }
 
 export function validateInstanceInputs(i: VastInstanceInputs, unknown: string): InputFailure[] {
@@ -47,11 +82,12 @@ export function validateInstanceInputs(i: VastInstanceInputs, unknown: string): 
       out.push({ property: "apiUrl", reason: `vast:apiUrl "${i.apiUrl}" is not an http(s) URL, e.g. https://console.vast.ai or http://127.0.0.1:8081 for the emulator` });
     }
   }
-  if (!positiveInt(i.maxAttempts) || i.maxAttempts > 20) out.push({ property: "maxAttempts", reason: `vast-reranker:maxAttempts must be an integer from 1 to 20 (got ${i.maxAttempts})` });
-  if (!positiveInt(i.bootTimeoutSeconds) || i.bootTimeoutSeconds < 10) out.push({ property: "bootTimeoutSeconds", reason: `vast-reranker:bootTimeoutSeconds must be an integer >= 10 (got ${i.bootTimeoutSeconds}); image pulls take minutes, 900 is a sane default` });
+  out.push(...bootSettingsProblems(i));
   if (!positiveInt(i.containerPort) || i.containerPort > 65535) out.push({ property: "containerPort", reason: `containerPort must be 1-65535 (got ${i.containerPort})` });
-  const launchChars = (i.onstart ?? "").length + (i.args ?? []).join(" ").length;
-  if (launchChars > 4096) out.push({ property: "args", reason: `onstart + args are ${launchChars} characters; Vast accepts at most 4096: shorten vast-reranker:extraArgs` });
+  if (!isUnknown(i.onstart) && !(i.args ?? []).some(isUnknown)) {
+    const tooLong = launchSizeProblem(i);
+    if (tooLong) out.push({ property: "args", reason: tooLong });
+  }
   for (const [k, v] of Object.entries({ ...(i.env ?? {}), ...(i.secretEnv ?? {}) })) {
     if (isUnknown(v)) continue;
     if (typeof v !== "string") out.push({ property: "env", reason: `env ${k} must be a string` });
