@@ -2,14 +2,14 @@
 import { enableCompileCache } from "node:module";
 import { Config } from "@pulumi/pulumi/config.js";
 import { secret } from "@pulumi/pulumi/output.js";
-import { parseDeploymentConfig } from "./components/config.ts";
-import { RerankerDeployment } from "./components/rerankerDeployment.ts";
+import { RerankerDeployment, loadDeploymentConfig } from "./components/rerankerDeployment.ts";
 
 // V8's code cache for the SDK modules loaded from here on (≈ 0.2 s less start-up per run; Node checks
 // each entry against the source, NODE_DISABLE_COMPILE_CACHE=1 turns it off). See docs/benchmarks.md.
 enableCompileCache(".cache/node-compile-cache");
 const projectConfig = new Config("vast-reranker");
-const config = parseDeploymentConfig((key) => projectConfig.get(key));
+// Read and validated before any resource exists: a bad value fails at once, naming its key.
+const config = loadDeploymentConfig(projectConfig);
 
 const reranker = new RerankerDeployment("reranker", { config });
 
