@@ -1,15 +1,7 @@
 // RerankerDeployment: API key → Vast instance running vLLM → readiness probe → endpoint outputs.
-//
-// Start-up order matters for every `preview` and `up` (docs/benchmarks.md): this module and the
-// program's entry import only the parts of @pulumi/pulumi its runner has already loaded. The label
-// sweeper is registered first, which makes the engine start Pulumi's dynamic-provider host (≈0.5 s
-// of Node start-up); only then are @pulumi/random and @pulumi/command loaded (they pull in the whole
-// SDK, ≈0.4 s), so the two overlap instead of adding up.
-import type * as pulumi from "@pulumi/pulumi";
-import type * as command from "@pulumi/command";
-import { ComponentResource } from "@pulumi/pulumi/resource.js";
-import { all, interpolate, output, secret, unsecret } from "@pulumi/pulumi/output.js";
-import { getStack } from "@pulumi/pulumi/metadata.js";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
 import { VastInstance } from "./vast/instance/instance.ts";
 import { VastLabelSweeper } from "./vast/sweeper/labelSweeper.ts";
 import { validateOfferSelection } from "./vast/offers/offerValidation.ts";
@@ -90,14 +82,14 @@ export function loadDeploymentConfig(source: Parameters<typeof parseDeploymentCo
   return cfg;
 }
 
-/** The resources created once the SDKs are loaded; the component's outputs derive from them. */
+/** The component's resources; its outputs derive from them. */
 interface DeploymentParts {
   apiKey: pulumi.Output<string>;
   instance: VastInstance;
   readiness: command.local.Command;
 }
 
-export class RerankerDeployment extends ComponentResource {
+export class RerankerDeployment extends pulumi.ComponentResource {
   public readonly apiKey: pulumi.Output<string>;
   public readonly endpoint: pulumi.Output<string>;
   public readonly ip: pulumi.Output<string>;
@@ -118,32 +110,32 @@ export class RerankerDeployment extends ComponentResource {
     if (problems.length) throw new StackConfigError(problems);
 
     // Owns the label stem and its nonce; deleted after the instance on destroy, it sweeps an
-    // instance an interrupted run rented unseen. Registered before anything else (see the top).
+    // instance an interrupted run rented unseen. Registered first: the engine starts Pulumi's
+    // dynamic-provider host (a Node process, ≈0.5 s) for it, the longest step of a no-change preview.
     const sweeper = new VastLabelSweeper(`${name}-sweeper`, {
-      apiUrl: args.apiUrl, labelPrefix: cfg.labelPrefix, stackName: getStack(), resourceName: name,
+      apiUrl: args.apiUrl, labelPrefix: cfg.labelPrefix, stackName: pulumi.getStack(), resourceName: name,
     }, { parent: this });
-    const parts = this.createParts(name, args, sweeper);
-    const part = <T>(pick: (p: DeploymentParts) => pulumi.Output<T>): pulumi.Output<T> => output(parts.then(pick)) as pulumi.Output<T>;
+    const { apiKey, instance, readiness } = this.createParts(name, args, sweeper);
 
-    this.apiKey = part((p) => p.apiKey);
-    const publicIp = part((p) => p.instance.publicIp);
-    const port = part((p) => p.instance.port);
-    const base = interpolate`http://${publicIp}:${port}`;
+    this.apiKey = apiKey;
+    const publicIp = instance.publicIp;
+    const port = instance.port;
+    const base = pulumi.interpolate`http://${publicIp}:${port}`;
     // Everything below resolves only once the probe has passed. The probe's output is secret only by
     // taint (its env holds the key; it never prints it, which tests check), so it does not make the
     // endpoint secret.
-    const passed = unsecret(part((p) => p.readiness.stdout));
-    const ready = <T>(v: pulumi.Output<T>) => all([passed, v]).apply(([, x]) => x);
+    const passed = pulumi.unsecret(readiness.stdout);
+    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([passed, v]).apply(([, x]) => x);
     this.endpoint = ready(base);
     this.ip = ready(publicIp);
     this.port = ready(port);
-    this.rerankUrl = interpolate`${this.endpoint}/v1/rerank`;
-    this.scoreUrl = interpolate`${this.endpoint}/v1/score`;
+    this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
+    this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
     this.cohereBaseUrl = this.endpoint;
-    this.model = ready(output(cfg.servedModelName));
-    this.instanceId = ready(part((p) => p.instance.instanceId));
-    this.gpuName = ready(part((p) => p.instance.gpuName));
-    this.pricePerHour = ready(part((p) => p.instance.pricePerHour));
+    this.model = ready(pulumi.output(cfg.servedModelName));
+    this.instanceId = ready(instance.instanceId);
+    this.gpuName = ready(instance.gpuName);
+    this.pricePerHour = ready(instance.pricePerHour);
     // The probe never prints the key (tested), so its report need not stay secret.
     this.probeReport = passed;
 
@@ -155,26 +147,24 @@ export class RerankerDeployment extends ComponentResource {
     });
   }
 
-  private async createParts(name: string, args: RerankerDeploymentArgs, sweeper: VastLabelSweeper): Promise<DeploymentParts> {
-    await registrationOnTheWire(this);
-    const [random, command] = await Promise.all([import("@pulumi/random"), import("@pulumi/command")]);
+  private createParts(name: string, args: RerankerDeploymentArgs, sweeper: VastLabelSweeper): DeploymentParts {
     const cfg = args.config;
     const plan = planLaunch(cfg);
 
     // Secret by the component itself, not only by the random provider's schema (tests/unit/rerankerDeployment.test.ts).
-    const apiKey = secret(plan.userKey
+    const apiKey = pulumi.secret(plan.userKey
       ?? new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex);
 
     const instance = new VastInstance(`${name}-instance`, {
       apiUrl: args.apiUrl,
       labelPrefix: cfg.labelPrefix,
-      stackName: getStack(),
+      stackName: pulumi.getStack(),
       resourceName: name,
       nonce: sweeper.nonce,
       selection: selectionFor(cfg, plan.spec.image),
       image: plan.spec.image,
       env: plan.env,
-      secretEnv: secret({ VLLM_API_KEY: apiKey }),
+      secretEnv: pulumi.secret({ VLLM_API_KEY: apiKey }),
       runtype: plan.runtype,
       onstart: plan.onstart,
       args: plan.args,
@@ -187,7 +177,7 @@ export class RerankerDeployment extends ComponentResource {
       // Node 22 strips the types; the probe prints a JSON report and never the key.
       create: "node components/readiness/probe.ts",
       environment: {
-        RERANKER_ENDPOINT: interpolate`http://${instance.publicIp}:${instance.port}`,
+        RERANKER_ENDPOINT: pulumi.interpolate`http://${instance.publicIp}:${instance.port}`,
         RERANKER_API_KEY: apiKey,
         RERANKER_MODEL: cfg.servedModelName,
         PROBE_DEADLINE_SECONDS: String(cfg.probeTimeoutSeconds),
@@ -200,14 +190,4 @@ export class RerankerDeployment extends ComponentResource {
     }, { parent: this, dependsOn: [instance], additionalSecretOutputs: ["stdout", "stderr"] });
     return { apiKey, instance, readiness };
   }
-}
-
-/**
- * Resolves once a child's RegisterResource request has left this process: after the component's
- * own registration has answered (children wait for it) and two more event-loop turns. Only an
- * ordering hint for start-up time; nothing depends on it for correctness.
- */
-async function registrationOnTheWire(component: ComponentResource): Promise<void> {
-  await new Promise<void>((resolve) => component.urn.apply(() => resolve()));
-  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -7,37 +7,29 @@
 // exactly as it loads a serialized closure, and the text imports the provider module from the
 // project directory (the host's working directory) on first use. The engine path, the type token,
 // the state layout and the host are unchanged; only the serializer is skipped. Consequences
-// (README "Assumptions"): `pulumi destroy`/`refresh` run the project's current provider code — the
-// code of the checkout you run them from, never a stale copy stored in state.
-import { CustomResource } from "@pulumi/pulumi/resource.js";
-import type * as pulumi from "@pulumi/pulumi";
-
-/** Where a dynamic provider's code lives. */
-export interface ProjectProviderRef {
-  /** Module path relative to the project root (the directory holding Pulumi.yaml). */
-  module: string;
-  /** Exported class; constructed once per provider-host process with no arguments. */
-  className: string;
-  /**
-   * The ResourceProvider methods the class implements. The host decides by presence (e.g. no
-   * `update` → outputs are wiped), so this must list exactly the class's methods; a unit test
-   * checks it against the class.
-   */
-  methods: readonly ProviderMethod[];
-}
+// (README "Dynamic providers without serialization"): `pulumi destroy`/`refresh` run the project's
+// current provider code — the code of the checkout you run them from, never a stale copy stored in
+// state — and the module path and export name in the text are read back from old states, so they
+// are a stable interface kept in registry.ts.
+import * as pulumi from "@pulumi/pulumi";
+import { PROVIDERS, type ProviderName, type RegisteredProvider } from "./registry.ts";
 
 export const PROVIDER_METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"] as const;
 export type ProviderMethod = (typeof PROVIDER_METHODS)[number];
 
-/** The `__provider` text: a CommonJS module whose `handler()` returns the provider (the host's contract). */
-export function projectProviderText(ref: ProjectProviderRef): string {
+/**
+ * The `__provider` text: a CommonJS module whose `handler()` returns the provider (the host's contract).
+ * Its wording is what every stack's state holds: change it only together with a test that the texts
+ * already in state still load (tests/dynamic/registry.test.ts).
+ */
+export function projectProviderText(ref: RegisteredProvider): string {
   for (const m of ref.methods) {
     if (!PROVIDER_METHODS.includes(m)) throw new Error(`projectProviderText: unknown provider method "${m}"`);
   }
   if (!/^[\w./-]+\.ts$/.test(ref.module) || ref.module.startsWith("/") || ref.module.includes("..")) {
     throw new Error(`projectProviderText: module must be a project-relative .ts path, got "${ref.module}"`);
   }
-  const spec = JSON.stringify({ module: ref.module, className: ref.className });
+  const spec = JSON.stringify({ module: ref.module, className: ref.exportName });
   const methods = ref.methods.map((m) => `    ${m}: (...args) => call(${JSON.stringify(m)}, args),`).join("\n");
   return `// vast-reranker project provider: code is loaded from the project, see components/dynamic/projectProvider.ts
 exports.handler = function () {
@@ -65,10 +57,13 @@ ${methods}
 `;
 }
 
-/** A pulumi.dynamic.Resource equivalent (same type token, same host) backed by a project module. */
-export class ProjectDynamicResource extends CustomResource {
-  constructor(ref: ProjectProviderRef, module: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+/**
+ * A pulumi.dynamic.Resource equivalent (same host, same state layout) backed by a project module: the
+ * type token is `pulumi-nodejs:dynamic/<name>` for a registered provider name such as "vast:Instance".
+ */
+export class ProjectDynamicResource extends pulumi.CustomResource {
+  constructor(provider: ProviderName, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
     if (props.__provider) throw new Error("A dynamic resource must not define the __provider key");
-    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: projectProviderText(ref) }, opts);
+    super(`pulumi-nodejs:dynamic/${provider}`, name, { ...props, __provider: projectProviderText(PROVIDERS[provider]) }, opts);
   }
 }

@@ -6,7 +6,7 @@ import { ROOT, createTestProject, filesContaining, type TestProject } from "../h
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { projectProviderText } from "../../components/dynamic/projectProvider.ts";
-import { VAST_INSTANCE_PROVIDER } from "../../components/vast/instance/instance.ts";
+import { PROVIDERS } from "../../components/dynamic/registry.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
 
 describe("deploy the reranker stack (hardened, default)", () => {
@@ -68,7 +68,7 @@ describe("deploy the reranker stack (hardened, default)", () => {
     const inst = (JSON.parse(exported) as { deployment: { resources: Array<{ type: string; outputs: Record<string, unknown> }> } }).deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vast:Instance");
     expect(JSON.stringify(inst?.outputs.secretEnvHash)).toContain("ciphertext");
     // State keeps the fixed ~1 KB loader, not provider code (components/dynamic/projectProvider.ts).
-    expect(inst?.outputs.__provider).toBe(projectProviderText(VAST_INSTANCE_PROVIDER));
+    expect(inst?.outputs.__provider).toBe(projectProviderText(PROVIDERS["vast:Instance"]));
     for (const secret of [key, emu.apiKey]) {
       expect(exported).not.toContain(secret);
       expect(upLog).not.toContain(secret);

@@ -91,17 +91,25 @@ const PUBLIC = ["endpoint", "ip", "port", "rerankUrl", "scoreUrl", "cohereBaseUr
 const out = (r: RerankerDeployment, k: (typeof PUBLIC)[number]) => r[k] as pulumi.Output<unknown>;
 
 describe("RerankerDeployment (setMocks)", () => {
-  it("registers the sweeper first, then key, instance and readiness probe, all children of the component", async () => {
+  it("registers the component, then sweeper and key, then instance, then readiness probe", async () => {
     const { reranker, registered, outputsRegistered } = await deploy();
     await valueOf(reranker.endpoint);
     await outputsRegistered;
-    expect(registered.map((r) => r.type)).toEqual([
+    const types = registered.map((r) => r.type);
+    const [component, sweeper, key, inst, command] = [
       "vast-reranker:index:RerankerDeployment",
       "pulumi-nodejs:dynamic/vast:LabelSweeper",
       "random:index/randomBytes:RandomBytes",
       "pulumi-nodejs:dynamic/vast:Instance",
       "command:local:Command",
-    ]);
+    ];
+    expect([...types].sort()).toEqual([component, sweeper, key, inst, command].sort());
+    // The nonce (sweeper) and the key exist before the instance is rented; the probe runs last.
+    // Sweeper and key are registered in the same turn: their order is the SDK's, not a contract.
+    const at = (t: string) => types.indexOf(t);
+    expect(at(component)).toBe(0);
+    expect(Math.max(at(sweeper), at(key))).toBeLessThan(at(inst));
+    expect(at(inst)).toBeLessThan(at(command));
     const instance = registered.find((r) => r.type.endsWith("vast:Instance"))!;
     expect(instance.inputs).toMatchObject({ nonce: "1a2b3c4d", stackName: "dev", resourceName: "reranker", image: "vllm/vllm-openai:v0.30.0-cu129" });
     const probe = registered.find((r) => r.type === "command:local:Command")!;

@@ -1,15 +1,9 @@
 // The VastInstance resource: a thin dynamic resource over VastInstanceProvider. The program never
 // loads the provider code: Pulumi's dynamic-provider host imports it (components/dynamic).
 import type * as pulumi from "@pulumi/pulumi";
-import { ProjectDynamicResource, type ProjectProviderRef } from "../../dynamic/projectProvider.ts";
+import { ProjectDynamicResource } from "../../dynamic/projectProvider.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
 import type { OfferSelection } from "../offers/offerQuery.ts";
-
-export const VAST_INSTANCE_PROVIDER: ProjectProviderRef = {
-  module: "components/vast/providers.ts",
-  className: "VastInstanceProvider",
-  methods: ["configure", "check", "diff", "create", "read", "update", "delete"],
-};
 
 export interface VastInstanceArgs {
   apiUrl?: pulumi.Input<string>;
@@ -57,6 +51,7 @@ export class VastInstance extends ProjectDynamicResource {
     };
     // The key's hash is secret too: a user-chosen (weak) key could be guessed from it offline.
     const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "secretEnvHash"];
-    super(VAST_INSTANCE_PROVIDER, "vast", "Instance", name, inputs, { ...opts, additionalSecretOutputs: secretOutputs });
+    // Provider code: components/dynamic/registry.ts ("vast:Instance").
+    super("vast:Instance", name, inputs, { ...opts, additionalSecretOutputs: secretOutputs });
   }
 }

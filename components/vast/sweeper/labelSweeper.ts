@@ -1,13 +1,7 @@
 // VastLabelSweeper: the resource over VastLabelSweeperProvider (see labelSweeperProvider.ts for why
 // it exists). Like VastInstance, its provider code is loaded by the dynamic-provider host.
 import type * as pulumi from "@pulumi/pulumi";
-import { ProjectDynamicResource, type ProjectProviderRef } from "../../dynamic/projectProvider.ts";
-
-export const VAST_LABEL_SWEEPER_PROVIDER: ProjectProviderRef = {
-  module: "components/vast/providers.ts",
-  className: "VastLabelSweeperProvider",
-  methods: ["configure", "create", "diff", "update", "read", "delete"],
-};
+import { ProjectDynamicResource } from "../../dynamic/projectProvider.ts";
 
 export interface VastLabelSweeperArgs {
   apiUrl?: pulumi.Input<string>;
@@ -21,6 +15,7 @@ export class VastLabelSweeper extends ProjectDynamicResource {
   declare public readonly labelStem: pulumi.Output<string>;
 
   constructor(name: string, args: VastLabelSweeperArgs, opts?: pulumi.CustomResourceOptions) {
-    super(VAST_LABEL_SWEEPER_PROVIDER, "vast", "LabelSweeper", name, { ...args, nonce: undefined, labelStem: undefined }, opts);
+    // Provider code: components/dynamic/registry.ts ("vast:LabelSweeper").
+    super("vast:LabelSweeper", name, { ...args, nonce: undefined, labelStem: undefined }, opts);
   }
 }
