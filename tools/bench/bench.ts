@@ -1,7 +1,8 @@
 // Benchmark of what the stack owns around a deploy against the local Vast emulator with
 // fixed boot timings: readiness lag, Vast API calls per deploy/destroy, program weight (preview and
-// no-op up vs a one-resource baseline, interleaved), probe duration, load-test overhead.
-// Usage: npm run bench [-- --quick] [--runs N] [--pairs N] [--loading-ms N] [--model-load-ms N]
+// no-op up vs a one-resource baseline, interleaved; a bad-config preview vs a good one), probe duration,
+// load-test overhead.
+// Usage: npm run bench [-- --quick] [--weight-only] [--runs N] [--pairs N] [--loading-ms N] [--model-load-ms N]
 //        [--long-loading-ms N | --no-long] [--rate-limits vast|off] [--out FILE] [--keep]
 // See docs/benchmarks.md for what each number means.
 import { spawn, execFileSync } from "node:child_process";
@@ -21,6 +22,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const { values: opt } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
+    "weight-only": { type: "boolean", default: false },
     runs: { type: "string" },
     pairs: { type: "string" },
     "loading-ms": { type: "string" },
@@ -44,16 +46,19 @@ function intOpt(name: keyof typeof opt, fallback: number, min: number): number {
 }
 
 const quick = opt.quick;
+/** Only the program-weight rows: one deploy (the no-change runs need a deployed stack), no load test, no long boot. */
+const weightOnly = opt["weight-only"];
 const settings = {
   quick,
-  runs: intOpt("runs", quick ? 2 : 5, 1),
+  weightOnly,
+  runs: weightOnly ? 1 : intOpt("runs", quick ? 2 : 5, 1),
   pairs: intOpt("pairs", quick ? 2 : 7, 1),
   pendingMs: 500,
   createdMs: 1000,
   loadingMs: intOpt("loading-ms", quick ? 3000 : 20_000, 0),
   modelLoadMs: intOpt("model-load-ms", quick ? 6000 : 10_000, 0),
   /** The "3-minute boot": loading ≈ 170 s + pending/created 1.5 s + model load. 0 = skipped. */
-  longLoadingMs: opt["no-long"] ? 0 : intOpt("long-loading-ms", quick ? 0 : 170_000, 0),
+  longLoadingMs: opt["no-long"] || weightOnly ? 0 : intOpt("long-loading-ms", quick ? 0 : 170_000, 0),
   rateLimits: opt["rate-limits"],
   loadtestRequests: intOpt("loadtest-requests", 200, 1),
   /** How often the benchmark itself polls the stand-in's /health to timestamp readiness. */
@@ -297,11 +302,23 @@ async function destroy(emu: RunningEmulator, p: Project, label: string): Promise
   return { ms: d.ms, calls, total: totalCalls(calls), throttled };
 }
 
-/** Interleaved rounds: stack and baseline alternate who goes first; each round gives one ratio. */
-async function interleaved(what: string, subject: Project, baseline: Project, args: string[], rounds: number): Promise<PairSummary & { subjectMs: number[]; baselineMs: number[]; cpu: PairSummary }> {
+/**
+ * Interleaved rounds: subject and baseline alternate who goes first; each round gives one ratio.
+ * With `subjectFails`, every run of the subject must fail with output matching it (a bad-config
+ * preview), so that nothing else is ever timed in its place.
+ */
+async function interleaved(what: string, subject: Project, baseline: Project, args: string[], rounds: number, subjectFails?: RegExp): Promise<PairSummary & { subjectMs: number[]; baselineMs: number[]; cpu: PairSummary }> {
+  const once = async (p: Project, cpu: boolean) => {
+    const fails = p === subject && subjectFails !== undefined;
+    const r = await pulumi(p, args, fails, cpu);
+    if (fails && (r.code === 0 || !subjectFails.test(r.stdout + r.stderr))) {
+      throw new Error(`${what}: pulumi ${args.join(" ")} (${p.name}) was to fail matching ${subjectFails}; exited ${r.code}:\n${(r.stdout + r.stderr).split("\n").slice(-40).join("\n")}`);
+    }
+    return r;
+  };
   // Untimed warm-up of both (file cache, plugin binaries), then the timed rounds.
-  await pulumi(subject, args);
-  await pulumi(baseline, args);
+  await once(subject, false);
+  await once(baseline, false);
   const pairs: Pair[] = [];
   const cpuPairs: Pair[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -309,13 +326,13 @@ async function interleaved(what: string, subject: Project, baseline: Project, ar
     const ms: Record<string, number> = {};
     const cpu: Record<string, number> = {};
     for (const p of order) {
-      const r = await pulumi(p, args, false, true);
+      const r = await once(p, true);
       ms[p.name] = r.ms;
       cpu[p.name] = r.cpuS ?? NaN;
     }
     pairs.push({ subject: ms[subject.name], baseline: ms[baseline.name] });
     cpuPairs.push({ subject: cpu[subject.name], baseline: cpu[baseline.name] });
-    log(`${what} round ${i + 1}/${rounds}: stack ${(ms[subject.name] / 1000).toFixed(2)} s (cpu ${cpu[subject.name].toFixed(2)} s), baseline ${(ms[baseline.name] / 1000).toFixed(2)} s (cpu ${cpu[baseline.name].toFixed(2)} s), ratio ${(ms[subject.name] / ms[baseline.name]).toFixed(2)}`);
+    log(`${what} round ${i + 1}/${rounds}: ${subject.name} ${(ms[subject.name] / 1000).toFixed(2)} s (cpu ${cpu[subject.name].toFixed(2)} s), ${baseline.name} ${(ms[baseline.name] / 1000).toFixed(2)} s (cpu ${cpu[baseline.name].toFixed(2)} s), ratio ${(ms[subject.name] / ms[baseline.name]).toFixed(2)}`);
   }
   return { ...summarizePairs(pairs), subjectMs: pairs.map((p) => p.subject), baselineMs: pairs.map((p) => p.baseline), cpu: summarizePairs(cpuPairs) };
 }
@@ -387,10 +404,15 @@ async function main(): Promise<void> {
   });
   const stack = layout(base, "stack", ROOT, ["Pulumi.yaml", "package.json", "index.ts", "components"], "bench");
   const minimal = layout(base, "minimal", join(ROOT, "tests/fixtures/minimal"), ["Pulumi.yaml", "package.json", "index.ts"], "baseline");
+  // The same program with one bad value (a typo in a number): its preview must fail about as fast as a good one.
+  const badConfig: Project = { name: "bad-config", dir: stack.dir, stack: "bench-bad" };
   try {
-    for (const p of [stack, minimal]) await run("pulumi", ["stack", "init", p.stack, "--non-interactive"], p.dir, pulumiEnv);
-    await pulumi(stack, ["config", "set", "vast:apiUrl", emu.url]);
-    await pulumi(stack, ["config", "set", "--secret", "vast:apiKey", emu.apiKey]);
+    for (const p of [stack, minimal, badConfig]) await run("pulumi", ["stack", "init", p.stack, "--non-interactive"], p.dir, pulumiEnv);
+    for (const p of [stack, badConfig]) {
+      await pulumi(p, ["config", "set", "vast:apiUrl", emu.url]);
+      await pulumi(p, ["config", "set", "--secret", "vast:apiKey", emu.apiKey]);
+    }
+    await pulumi(badConfig, ["config", "set", "vast-reranker:diskGb", "4"]);
     await pulumi(minimal, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
 
     // 1. Lag runs (the last one stays deployed for the no-change measurements).
@@ -401,11 +423,13 @@ async function main(): Promise<void> {
       if (i < settings.runs - 1) destroys.push(await destroy(emu, stack, `destroy ${i + 1}`));
     }
 
-    // 2. With the stack deployed: load test, then program weight vs the baseline.
-    const lt = await loadtest(stack);
+    // 2. With the stack deployed: load test, then program weight vs the baseline, then a bad config's
+    // preview vs the deployed stack's (no changes).
+    const lt = weightOnly ? undefined : await loadtest(stack);
     emu.clearRequestLog();
     const preview = await interleaved("preview", stack, minimal, ["preview", "--expect-no-changes", "--suppress-progress"], settings.pairs);
     const noopUp = await interleaved("no-op up", stack, minimal, ["up", "--yes", "--skip-preview", "--expect-no-changes", "--suppress-progress"], settings.pairs);
+    const badPreview = await interleaved("bad-config preview", badConfig, stack, ["preview", "--suppress-progress"], settings.pairs, /vast-reranker:diskGb must be at least 8 GB/);
     const noChangeCalls = vastRoutes(emu.routeCounts());
     destroys.push(await destroy(emu, stack, `destroy ${settings.runs}`));
 
@@ -429,7 +453,16 @@ async function main(): Promise<void> {
     const step = (k: string) => median(deploys.map((d) => d.probe.latencyMs?.[k] ?? NaN));
     const med = (f: (d: DeployResult) => number | undefined) => median(deploys.map((d) => f(d) ?? NaN)).toFixed(3);
     const bootS = (settings.pendingMs + settings.createdMs + settings.loadingMs) / 1000;
-    const rows: Row[] = [
+    const pairRow = (metric: string, s: PairSummary & { cpu: PairSummary }, limit: number, names: [string, string]) =>
+      row(`${metric} (median of ${s.pairs} interleaved pairs)`, s.ratio, "×", 2, { cmp: "<=", limit },
+        `${names[0]} ${(s.subjectMedianMs / 1000).toFixed(2)} s, ${names[1]} ${(s.baselineMedianMs / 1000).toFixed(2)} s; ratios ${s.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${s.cpu.ratio.toFixed(2)} (${s.cpu.subjectMedianMs.toFixed(2)} s vs ${s.cpu.baselineMedianMs.toFixed(2)} s)`);
+    const weightRows: Row[] = [
+      row("Vast API calls during the no-change previews and ups", totalCalls(noChangeCalls), "", 0, undefined, formatRoutes(noChangeCalls)),
+      pairRow("pulumi preview (no changes) ÷ baseline", preview, 1.25, ["stack", "baseline"]),
+      pairRow("pulumi up, no changes ÷ baseline", noopUp, 1.25, ["stack", "baseline"]),
+      pairRow("pulumi preview, bad config ÷ good config of the same program", badPreview, 2, ["bad config", "good config"]),
+    ];
+    const rows: Row[] = weightOnly ? weightRows : [
       row(`lag: stand-in /health 200 → pulumi up exits (median of ${deploys.length})`, median(lags), " s", 3, { cmp: "<=", limit: 0.5 },
         `runs: ${lags.map((l) => l.toFixed(3)).join(", ")}; medians after /health 200: probe exits ${med((d) => d.probeExitS)} s (its checks ${median(checks).toFixed(0)} ms), pulumi exits ${med((d) => d.engineTailS)} s after the probe; probe process started ${med((d) => d.probeStartS)} s`),
       row(`Vast API calls per deploy (boot ${bootS} s + model load ${settings.modelLoadMs / 1000} s)`, medianDeploy.total, "", 0, undefined, `${formatRoutes(medianDeploy.calls)}; ${medianDeploy.throttled} answered 429`),
@@ -439,18 +472,16 @@ async function main(): Promise<void> {
       row(`Vast API calls per destroy (max of ${destroys.length})`, maxDestroy.total, "", 0, { cmp: "<=", limit: 3 }, formatRoutes(maxDestroy.calls)),
       row("Vast API calls answered 429, every deploy and destroy", [...deploys, ...(long ? [long] : []), ...destroys].reduce((n, r) => n + r.throttled, 0), "", 0, { cmp: "<=", limit: 0 },
         `deploys ${[...deploys, ...(long ? [long] : [])].map((d) => d.throttled).join(", ")}; destroys ${destroys.map((d) => d.throttled).join(", ")}`),
-      row("Vast API calls during the no-change previews and ups", totalCalls(noChangeCalls), "", 0, undefined, formatRoutes(noChangeCalls)),
-      row(`pulumi preview (no changes) ÷ baseline (median of ${preview.pairs} interleaved pairs)`, preview.ratio, "×", 2, { cmp: "<=", limit: 1.25 },
-        `stack ${(preview.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(preview.baselineMedianMs / 1000).toFixed(2)} s; ratios ${preview.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${preview.cpu.ratio.toFixed(2)} (${preview.cpu.subjectMedianMs.toFixed(2)} s vs ${preview.cpu.baselineMedianMs.toFixed(2)} s)`),
-      row(`pulumi up, no changes ÷ baseline (median of ${noopUp.pairs} interleaved pairs)`, noopUp.ratio, "×", 2, { cmp: "<=", limit: 1.25 },
-        `stack ${(noopUp.subjectMedianMs / 1000).toFixed(2)} s, baseline ${(noopUp.baselineMedianMs / 1000).toFixed(2)} s; ratios ${noopUp.ratios.map((r) => r.toFixed(2)).join(", ")}; CPU time ratio ${noopUp.cpu.ratio.toFixed(2)} (${noopUp.cpu.subjectMedianMs.toFixed(2)} s vs ${noopUp.cpu.baselineMedianMs.toFixed(2)} s)`),
+      ...weightRows,
       row("probe duration after /health 200 (median)", median(checks), " ms", 0, undefined,
         `rerank ${step("rerank")} ms, score ${step("score")} ms, Cohere client ${step("cohere")} ms, auth matrix ${step("authMatrix")} ms`),
       row("probe: waiting for /health (median)", median(deploys.map((d) => d.probe.health?.readyAfterMs ?? NaN)), " ms", 0, undefined,
         `${median(deploys.map((d) => d.probe.health?.polls ?? NaN))} polls; Vast "running" → /health 200 as seen by the benchmark ${median(deploys.map((d) => d.runningToHealthyS)).toFixed(2)} s`),
       row("pulumi up wall time, fresh deploy (median)", median(deploys.map((d) => d.upMs / 1000)), " s", 1),
-      row(`load test overhead vs bare undici loop (${settings.loadtestRequests} requests ×5 rounds, interleaved, median ratio)`, lt.overhead, "×", 3, { cmp: "<=", limit: 1.1 },
-        `${lt.report.requestsPerSecond.toFixed(1)} req/s, ${lt.report.pairsPerSecond.toFixed(0)} pairs/s, p50 ${lt.report.p50.toFixed(1)} ms, p95 ${lt.report.p95.toFixed(1)} ms, p99 ${lt.report.p99.toFixed(1)} ms (stand-in, not a GPU)`),
+      lt
+        ? row(`load test overhead vs bare undici loop (${settings.loadtestRequests} requests ×5 rounds, interleaved, median ratio)`, lt.overhead, "×", 3, { cmp: "<=", limit: 1.1 },
+          `${lt.report.requestsPerSecond.toFixed(1)} req/s, ${lt.report.pairsPerSecond.toFixed(0)} pairs/s, p50 ${lt.report.p50.toFixed(1)} ms, p95 ${lt.report.p95.toFixed(1)} ms, p99 ${lt.report.p99.toFixed(1)} ms (stand-in, not a GPU)`)
+        : { metric: "load test overhead vs bare undici loop", value: "skipped", target: "<= 1.1×", detail: "--weight-only" },
     ];
     const loadEnd = loadavg();
     const result = {
@@ -462,7 +493,8 @@ async function main(): Promise<void> {
       apiCalls: { deploy: medianDeploy, longDeploy: long ?? null, destroys, noChange: noChangeCalls },
       preview,
       noopUp,
-      loadtest: lt,
+      badConfigPreview: badPreview,
+      loadtest: lt ?? null,
       rows,
       pass: rows.every((r) => r.pass !== false),
     };
