@@ -23,7 +23,14 @@ npx eslint .
 step "tests"
 results=".cache/vitest-results.json"
 rc=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || rc=$?
+# In the background so that SIGTERM/SIGINT to this script reach vitest (which then stops its workers
+# and, through them, every emulator, instance server and pulumi process the tests started).
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" &
+vitest_pid=$!
+trap 'kill -TERM "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; exit 143' TERM
+trap 'kill -INT "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; exit 130' INT
+wait "$vitest_pid" || rc=$?
+trap - TERM INT
 # One plain closing line that any CI reader understands.
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results" || true

@@ -6,11 +6,11 @@ import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../emulator/runtime.ts";
 import { alive, call, groupAlive, healthy, hostPort, sleep } from "./helpers.ts";
 
-function launch(args: string[], env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", join(REPO_ROOT, "emulator", "main.ts"), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function launch(args: string[], env: Record<string, string> = {}, viaNpm = false) {
+  const [cmd, argv] = viaNpm
+    ? ["npm", ["run", "--silent", "emulator", "--", ...args]]
+    : [process.execPath, ["--experimental-strip-types", "--no-warnings", join(REPO_ROOT, "emulator", "main.ts"), ...args]];
+  const proc = spawn(cmd, argv, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const rl = createInterface({ input: proc.stdout });
   let stderr = "";
@@ -63,6 +63,27 @@ describe("standalone emulator", () => {
     expect(groupAlive(pid)).toBe(false);
     await expect(fetch(`${emu.url}/_emulator/health`)).rejects.toThrow();
   });
+
+  it("npm run emulator: SIGTERM to npm stops the emulator and every instance server", async () => {
+    const e = launch(["--port", "0", "--pending-ms", "20", "--created-ms", "20", "--loading-ms", "50"], { VAST_API_KEY: "npm-key", VAST_EMULATOR_MODEL_LOAD_MS: "100" }, true);
+    const [l1] = await e.firstTwo;
+    const emu = { url: l1.split("=")[1], apiKey: "npm-key" };
+    const { body } = await call(emu, "POST", "/api/v0/bundles/", { direct_port_count: { gte: 1 }, order: [["dph_total", "asc"]], limit: 1 });
+    const r = await call(emu, "PUT", `/api/v0/asks/${body.offers[0].id}/`, {
+      client_id: "me", image: "vllm/vllm-openai:v0.30.0-cu129", env: { "-p 8000:8000": "1" }, disk: 20, runtype: "args", args: ["BAAI/bge-reranker-base"],
+    });
+    let pid = 0;
+    for (let n = 0; n < 400 && !pid; n++) {
+      pid = (await call(emu, "GET", "/_emulator/instances", undefined, { key: null })).body.instances[0]?._emulator.pid ?? 0;
+      await sleep(25);
+    }
+    expect(r.body.success && alive(pid)).toBe(true);
+    e.proc.kill("SIGTERM"); // npm itself, as a terminal or CI runner would signal it
+    await e.exited;
+    for (let n = 0; n < 200 && (groupAlive(pid) || (await fetch(`${emu.url}/_emulator/health`).then(() => true, () => false))); n++) await sleep(50);
+    expect(groupAlive(pid)).toBe(false);
+    await expect(fetch(`${emu.url}/_emulator/health`)).rejects.toThrow();
+  }, 60_000);
 
   it("rejects bad flags with exit 2 and a usage text", async () => {
     const e = launch(["--loading-ms", "soon"]);

@@ -1,0 +1,44 @@
+// The real-vLLM runtime leaves nothing behind when the emulator process dies without stopping its
+// instances (a killed test worker or CI step): the emulated host's watchdog takes the instance's whole
+// process group down, as the stand-in's does.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../emulator/runtime.ts";
+import { call, groupAlive, sleep } from "../emulator/helpers.ts";
+
+describe("real-vLLM runtime watchdog", () => {
+  it("SIGKILL of the emulator: the instance's vLLM process group is gone within seconds", async () => {
+    const proc = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", join(REPO_ROOT, "emulator", "main.ts"), "--runtime", "vllm", "--loading-ms", "50"], {
+      env: { ...process.env, VAST_API_KEY: "watchdog-key" },
+      stdio: ["ignore", "pipe", "ignore"],
+      detached: true,
+    });
+    const exited = new Promise((r) => proc.once("exit", r));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: proc.stdout }).once("line", (l) => resolve(l.split("=")[1]));
+        proc.once("exit", (c) => reject(new Error(`emulator exited ${c}`)));
+      });
+      const emu = { url, apiKey: "watchdog-key" };
+      const { body } = await call(emu, "POST", "/api/v0/bundles/", { direct_port_count: { gte: 1 }, order: [["dph_total", "asc"]], limit: 1 });
+      const r = await call(emu, "PUT", `/api/v0/asks/${body.offers[0].id}/`, {
+        client_id: "me", image: "vllm/vllm-openai:v0.30.0-cu129", env: { "-p 8000:8000": "1" }, disk: 20, runtype: "args", args: ["BAAI/bge-reranker-base"],
+      });
+      expect(r.body.success).toBe(true);
+      let pid = 0;
+      for (let n = 0; n < 400 && !pid; n++) {
+        pid = (await call(emu, "GET", "/_emulator/instances", undefined, { key: null })).body.instances[0]?._emulator.pid ?? 0;
+        await sleep(25);
+      }
+      expect(groupAlive(pid)).toBe(true);
+      proc.kill("SIGKILL");
+      await exited;
+      for (let n = 0; n < 300 && groupAlive(pid); n++) await sleep(100);
+      expect(groupAlive(pid)).toBe(false);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    }
+  }, 90_000);
+});
