@@ -3,9 +3,10 @@
 import type { Instance, Offer } from "../api/types.ts";
 import { buildOfferQuery } from "../offers/offerQuery.ts";
 import { describeOffer, rankOffers } from "../offers/offerRanking.ts";
-import { judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
+import { hostPortOf, judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
+import { DEFAULT_STALL_POLICY, DEFAULT_WORKLOAD, expectedBoot, judgeStall, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
 
 export interface BootContext {
   opts: vast.VastClientOptions;
@@ -14,6 +15,19 @@ export interface BootContext {
   log: (message: string) => void;
   /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
   resumeId?: number;
+  /**
+   * "stall" (default): besides the flat bootTimeoutSeconds, give up early on an attempt that is far
+   * behind what the host's inet_down/disk_bw predict (stallVerdict.ts). "flat": the deadline only.
+   */
+  failover?: "stall" | "flat";
+  stallPolicy?: StallPolicy;
+  workload?: Workload;
+  /** When given, an attempt is ready only once this says the endpoint serves (GET /health 200). */
+  health?: (inst: Instance, ip: string, port: number) => Promise<boolean>;
+  /** Benchmark only: every deadline × this (the tailed market runs faster than real time). */
+  timeScale?: number;
+  /** Called with each rented instance id (benchmark accounting). */
+  onRented?: (id: number) => void;
 }
 
 export interface BootResult {
@@ -47,13 +61,19 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number };
 
 /** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
-async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false): Promise<WaitOutcome> {
+async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false, host?: HostSpeed): Promise<WaitOutcome> {
   const started = Date.now();
+  const scale = ctx.timeScale ?? 1;
+  const stallAware = (ctx.failover ?? "stall") === "stall";
+  let expect = host ? expectedBoot(host, ctx.workload ?? DEFAULT_WORKLOAD) : undefined;
+  let phaseSince = started;
+  let statusSeen: string | null | undefined;
+  let runningSince: number | null = null;
   const firstMs = ctx.opts.pollFloorMs ?? STATUS_POLL_FIRST_MS;
   // No poll right after the rent: it could only say "loading", and it would be the second call on
   // GET /instances/{id} within Vast's 2 s when a destroy (whose confirm polls) came just before.
   if (fresh) await sleep(firstMs);
-  const deadline = started + ctx.inputs.bootTimeoutSeconds * 1000;
+  const deadline = started + ctx.inputs.bootTimeoutSeconds * 1000 * scale;
   let lastPhase = "";
   let sinceChange = 0;
   let machineId: number | undefined;
@@ -65,13 +85,33 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
       throw new TrackedInstanceError(`lost contact with the Vast API while instance ${id} was booting: ${(e as Error).message}`, id);
     }
     machineId = inst?.machine_id ?? machineId;
-    const verdict = judgeBoot(inst, ctx.inputs.containerPort, Date.now() - started);
-    const elapsed = secs(Date.now() - started);
+    const now = Date.now();
+    const status = inst?.actual_status ?? null;
+    if (status !== statusSeen) {
+      statusSeen = status;
+      phaseSince = now;
+      if (status === "running" && runningSince === null) runningSince = now;
+    }
+    expect ??= inst ? expectedBoot(inst as HostSpeed, ctx.workload ?? DEFAULT_WORKLOAD) : undefined;
+    let verdict = judgeBoot(inst, ctx.inputs.containerPort, (now - started) / scale);
+    const elapsed = secs((now - started) / scale);
+    let healthy: boolean | null = null;
+    if (verdict.kind === "ready" && ctx.health) {
+      healthy = await ctx.health(inst as Instance, verdict.ip, verdict.port).catch(() => false);
+      if (!healthy) verdict = { kind: "pending", phase: `running at ${verdict.ip}:${verdict.port}, waiting for /health` };
+    }
     if (verdict.kind === "ready") {
-      ctx.log(`${prefix} instance ${id} running at ${verdict.ip}:${verdict.port} after ${elapsed}`);
+      ctx.log(`${prefix} instance ${id} ${healthy ? "serving" : "running"} at ${verdict.ip}:${verdict.port} after ${elapsed}`);
       return { ok: true, instance: inst as Instance };
     }
     if (verdict.kind === "failed") return { ok: false, reason: `${verdict.reason} (after ${elapsed})`, machineId };
+    if (stallAware && expect) {
+      const stall = judgeStall({
+        status, msSinceRent: now - started, msInPhase: now - phaseSince, msSinceRunning: runningSince === null ? null : now - runningSince,
+        portMapped: status === "running" && inst !== null && hostPortOf(inst, ctx.inputs.containerPort) !== undefined, healthy,
+      }, expect, ctx.stallPolicy ?? DEFAULT_STALL_POLICY, scale);
+      if (stall.kind === "stalled") return { ok: false, reason: `stalled (failing over early): ${stall.reason}`, machineId };
+    }
     const phase = `${verdict.phase}${inst?.status_msg ? ` — ${inst.status_msg.trim()}` : ""}`;
     if (phase !== lastPhase) {
       ctx.log(`${prefix} instance ${id}: ${phase} (${elapsed})`);
@@ -180,7 +220,8 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
     }
     const id = rented.instanceId;
     ctx.log(`${prefix} rented instance ${id} (label ${ctx.label}); waiting for it to run`);
-    const outcome = await waitForBoot(ctx, id, prefix, true);
+    ctx.onRented?.(id);
+    const outcome = await waitForBoot(ctx, id, prefix, true, offer);
     if (outcome.ok) {
       if (await acceptOrDiscard(ctx, outcome.instance, excluded, prefix)) return { instance: outcome.instance, offerId: offer.id };
       reasons.push(`offer ${offer.id}: price above cap`);

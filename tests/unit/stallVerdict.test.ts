@@ -1,0 +1,48 @@
+// Pure stall judgement (issue 14): expectations from the host's advertised speed, early verdicts.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_STALL_POLICY, expectedBoot, expectedReadyMs, judgeStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
+
+const obs = (o: Partial<BootObservation>): BootObservation => ({ status: "loading", msSinceRent: 0, msInPhase: 0, msSinceRunning: null, portMapped: false, healthy: null, ...o });
+
+describe("expectedBoot", () => {
+  it("derives pull and load time from inet_down (Mb/s) and disk_bw (MB/s)", () => {
+    const e = expectedBoot({ inet_down: 800, disk_bw: 2000 }, { imageGb: 10, modelGb: 1 });
+    // 10 GB at 100 MB/s = 100 s, + 5 s extraction, + 20 s create overhead
+    expect(e.pullMs).toBe(125_000);
+    // 1 GB at 100 MB/s = 10 s, + 30 s engine start
+    expect(e.loadMs).toBe(40_000);
+  });
+  it("a faster host is expected ready sooner; missing fields fall back to medians", () => {
+    expect(expectedReadyMs({ inet_down: 2000, disk_bw: 3000 })).toBeLessThan(expectedReadyMs({ inet_down: 200, disk_bw: 3000 }));
+    expect(expectedBoot({})).toStrictEqual(expectedBoot({ inet_down: 500, disk_bw: 1500 }));
+    expect(expectedBoot({ inet_down: 0, disk_bw: null })).toStrictEqual(expectedBoot({}));
+  });
+});
+
+describe("judgeStall", () => {
+  const exp = { pullMs: 100_000, loadMs: 40_000 };
+  it("lets a pull run up to factor x expectation + slack, then calls it stalled with the numbers", () => {
+    const limit = exp.pullMs * DEFAULT_STALL_POLICY.factor + DEFAULT_STALL_POLICY.slackMs;
+    expect(judgeStall(obs({ msSinceRent: limit - 1 }), exp).kind).toBe("progressing");
+    const v = judgeStall(obs({ msSinceRent: limit + 1 }), exp);
+    expect(v).toMatchObject({ kind: "stalled" });
+    expect(v.kind === "stalled" && v.reason).toMatch(/image pull too slow: not running 360 s after the rent, expected ~100 s .*limit 3x \+ 60 s = 360 s/);
+  });
+  it("no status change in created / provisioning for noChangeMs is a stall", () => {
+    expect(judgeStall(obs({ status: "created", msInPhase: 181_000, msSinceRent: 181_000 }), exp)).toMatchObject({ kind: "stalled", reason: expect.stringMatching(/no progress: created for 181 s/) });
+    expect(judgeStall(obs({ status: null, msInPhase: 100_000, msSinceRent: 100_000 }), exp).kind).toBe("progressing");
+  });
+  it("running without the port or without /health long after the model should have loaded", () => {
+    const late = exp.loadMs * 3 + 60_000 + 1;
+    expect(judgeStall(obs({ status: "running", msSinceRunning: late, portMapped: false }), exp)).toMatchObject({ kind: "stalled", reason: expect.stringMatching(/running but not serving: port never mapped/) });
+    expect(judgeStall(obs({ status: "running", msSinceRunning: late, portMapped: true, healthy: false }), exp)).toMatchObject({ kind: "stalled", reason: expect.stringMatching(/\/health never answered 200/) });
+    expect(judgeStall(obs({ status: "running", msSinceRunning: late - 2, portMapped: true, healthy: false }), exp).kind).toBe("progressing");
+    // Health not checked (no checker): the port alone is what we can judge.
+    expect(judgeStall(obs({ status: "running", msSinceRunning: late, portMapped: true, healthy: null }), exp).kind).toBe("progressing");
+  });
+  it("timeScale scales every threshold and reports in unscaled seconds", () => {
+    const v = judgeStall(obs({ msSinceRent: 1_805 }), exp, DEFAULT_STALL_POLICY, 1 / 200);
+    expect(v).toMatchObject({ kind: "stalled", reason: expect.stringMatching(/not running 361 s after/) });
+    expect(judgeStall(obs({ msSinceRent: 1_795 }), exp, DEFAULT_STALL_POLICY, 1 / 200).kind).toBe("progressing");
+  });
+});
