@@ -9,6 +9,7 @@ import { checkSettings, handleAdmin } from "./admin.ts";
 import { checkFault, Faults, INSTANCE_KINDS, RateLimiter, RequestLog } from "./faults.ts";
 import { Instances } from "./instances.ts";
 import { loadMarketFile, Market, parseMarket } from "./market.ts";
+import { checkTail } from "./tail.ts";
 import { defaultPython, INSTANCE_RUNTIMES, readLog, realVllmMissing } from "./runtime.ts";
 import type { AdminInstance, EmulatorOptions, FaultSpec, RunningEmulator, Settings, StoredFault } from "./types.ts";
 import { handleVast, type Ctx } from "./vast-api.ts";
@@ -57,6 +58,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     process.stderr.write(`[vast-emulator] warning: ${python} not found; run scripts/setup-python.sh or vLLM instances will fail\n`);
   }
   const instances = new Instances(settings, { runtime, python, workDir }, (offerId) => market.relist(offerId));
+  if (opts.tail) instances.tail = checkTail(opts.tail);
   const faults = new Faults();
   const limiter = new RateLimiter();
   const log = new RequestLog();
@@ -75,6 +77,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         logFile: existsSync(r.logFile) ? r.logFile : null,
         faults: [...r.faults.keys()],
         offerId: r.offer.id,
+        createdAt: r.createdAt,
+        destroyedAt: r.destroyedAt,
+        // When the endpoint serves under the tailed model: running + model load; null = never (or not yet running).
+        tail: r.plan ? { fate: r.plan.fate.kind, factor: r.plan.fate.factor, servesAt: r.plan.fate.kind === "never_serve" || r.runningSince === null ? null : r.runningSince + r.plan.modelLoadMs } : null,
       },
     };
   };
@@ -134,6 +140,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     },
     clearFaults: () => faults.clear(),
     market: () => market.all(),
+    setTail(model) {
+      instances.tail = model === null ? null : checkTail(model);
+    },
     configure(p) {
       Object.assign(settings, checkSettings(p));
       limiter.clear();

@@ -5,6 +5,7 @@ import { priced } from "./market.ts";
 import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type InstanceRuntime, type Proc } from "./runtime.ts";
 import type { FaultKind, FaultSpec, Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
+import { bootPlan, type BootPlan, type TailModel } from "./tail.ts";
 
 export const OCI_CREATE_FAILED =
   "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
@@ -44,6 +45,8 @@ export interface Rec {
   dir: string;
   logFile: string;
   jupyterToken: string;
+  /** Phase times and host fate from the tailed market model (null: the flat Settings timings). */
+  plan: BootPlan | null;
 }
 
 export interface RuntimeConfig {
@@ -59,6 +62,9 @@ export class Instances {
   private rt: RuntimeConfig;
   private onFree: (offerId: number) => void;
   private closed = false; // set by shutdown(): nothing may start afterwards
+  /** The market model with a tail (emulator/tail.ts); null = every host boots in the Settings timings. */
+  tail: TailModel | null = null;
+  private rentsPerMachine = new Map<number, number>();
 
   constructor(settings: Settings, rt: RuntimeConfig, onFree: (offerId: number) => void) {
     this.settings = settings;
@@ -81,7 +87,13 @@ export class Instances {
       faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, destroying: false, vanished: false,
       timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
       jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
+      plan: null,
     };
+    if (this.tail) {
+      const nth = (this.rentsPerMachine.get(offer.machine_id) ?? 0) + 1;
+      this.rentsPerMachine.set(offer.machine_id, nth);
+      rec.plan = bootPlan(this.tail, offer as Offer & { disk_bw?: number }, nth);
+    }
     const moved = rec.faults.get("price_change");
     if (moved) this.reprice(rec, moved);
     if (lowBid) {
@@ -115,17 +127,17 @@ export class Instances {
     }
     rec.statusMsg = "Creating container";
     if (rec.intended === "stopped") return this.after(rec, this.settings.createdMs, () => this.toStopped(rec));
-    this.after(rec, this.settings.createdMs, () => this.toLoading(rec));
+    this.after(rec, rec.plan?.createdMs ?? this.settings.createdMs, () => this.toLoading(rec));
   }
 
   private toLoading(rec: Rec): void {
     rec.actual = "loading";
     rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
-    if (rec.faults.has("stuck_loading")) return;
+    if (rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading") return;
     if (rec.faults.has("boot_exited")) {
       return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
     }
-    this.after(rec, this.settings.loadingMs, () => this.toRunning(rec));
+    this.after(rec, rec.plan?.loadingMs ?? this.settings.loadingMs, () => this.toRunning(rec));
   }
 
   private async toRunning(rec: Rec): Promise<void> {
@@ -170,8 +182,8 @@ export class Instances {
       env: rec.req.env,
       hostPorts: rec.hostPorts,
       python: this.rt.python,
-      modelLoadMs: this.settings.modelLoadMs,
-      modelLoadFail: rec.faults.has("model_load_fail"),
+      modelLoadMs: rec.plan?.modelLoadMs ?? this.settings.modelLoadMs,
+      modelLoadFail: rec.faults.has("model_load_fail") || rec.plan?.fate.kind === "never_serve",
     });
     const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
     rec.proc = proc;
@@ -326,6 +338,7 @@ export class Instances {
   /** Forget every record and accept new ones again (after shutdown(), for reset). */
   clear(): void {
     this.recs.clear();
+    this.rentsPerMachine.clear();
     this.closed = false;
   }
 }

@@ -75,6 +75,8 @@ export interface EmulatorOptions extends Partial<Settings> {
   python?: string;
   /** What serves an instance's launch: "standin" (default, fast) or "vllm" (the real CPU build). */
   runtime?: "standin" | "vllm";
+  /** The market model with a tail (emulator/tail.ts): per-host boot times and stalling hosts. */
+  tail?: Partial<import("./tail.ts").TailModel>;
   /** Log every API request to stderr. */
   verbose?: boolean;
 }
@@ -97,6 +99,9 @@ export interface AdminInstance extends Instance {
     logFile: string | null;
     faults: string[];
     offerId: number;
+    createdAt: number;
+    destroyedAt: number | null;
+    tail: { fate: string; factor: number; servesAt: number | null } | null;
   };
 }
 
@@ -126,6 +131,8 @@ export interface RunningEmulator {
   market(): Offer[];
   configure(patch: Partial<Settings>): Settings;
   replaceMarket(offers: unknown): number;
+  /** Turn the tailed market model on (validated, defaults from DEFAULT_TAIL) or off (null); applies to later rents. */
+  setTail(model: Partial<import("./tail.ts").TailModel> | null): void;
   /** Destroys every instance (processes killed), clears faults and log, restores the market. */
   reset(): Promise<void>;
 }
