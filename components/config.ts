@@ -20,6 +20,8 @@ export interface DeploymentConfig {
   env: string;
   hardened: boolean;
   selection: OfferSelection;
+  /** How many replicas (endpoints on distinct machines), 1..MAX_REPLICAS. */
+  replicas: number;
   maxAttempts: number;
   bootTimeoutSeconds: number;
   /** `up` replaces an instance a refresh found paused (outbid interruptible); false keeps it. */
@@ -40,6 +42,13 @@ export type TypedConfig = Pick<Config, "get" | "getNumber" | "getBoolean" | "get
  * which is read here through the typed getters instead. Pass the Config itself (or nothing).
  */
 export type LegacyConfigGetter = (key: string) => string | undefined;
+
+/**
+ * Upper bound of vast-reranker:replicas. All replicas' status polls go through one provider process,
+ * whose client spaces GET /instances/{id} by 2.1 s (Vast's per-key floor); with n replicas booting,
+ * each is seen every 2.1·n s at best, and 5 × 2.1 s = 10.5 s still fits the 12 s poll cap.
+ */
+export const MAX_REPLICAS = 5;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -125,6 +134,7 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
       diskGb: num("diskGb"),
       rankBy: rankBy as OfferSelection["rankBy"],
     },
+    replicas: num("replicas"),
     maxAttempts: num("maxAttempts"),
     bootTimeoutSeconds: num("bootTimeoutSeconds"),
     replacePaused: bool("replacePaused"),
@@ -134,6 +144,9 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
     apiKeyRotation: str("apiKeyRotation"),
   };
   if (Number.isFinite(cfgOut.probeTimeoutSeconds) && cfgOut.probeTimeoutSeconds < 10) problems.push(`${key("probeTimeoutSeconds")} must be >= 10 (got ${cfgOut.probeTimeoutSeconds})`);
+  if (Number.isFinite(cfgOut.replicas) && !(Number.isInteger(cfgOut.replicas) && cfgOut.replicas >= 1 && cfgOut.replicas <= MAX_REPLICAS)) {
+    problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and all poll Vast through one 2.1 s-spaced client`);
+  }
   if (!cfgOut.labelPrefix.trim()) problems.push(`${key("labelPrefix")} is empty: the reaper and the label sweeper find instances by it`);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
   return cfgOut;

@@ -9,6 +9,7 @@ import { parseEnvString } from "./vast/instance/envString.ts";
 import { bootSettingsProblems, configMessage } from "./vast/instance/validate.ts";
 import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, type VllmLaunchSpec } from "./vllm/launch.ts";
 import type { OfferSelection } from "./vast/offers/offerQuery.ts";
+import type { ReplicaPlacement } from "./vast/instance/placement.ts";
 import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./config.ts";
 import { StackConfigError } from "./stackConfigError.ts";
 
@@ -82,11 +83,25 @@ export function loadDeploymentConfig(source: Parameters<typeof parseDeploymentCo
   return cfg;
 }
 
-/** The component's resources; its outputs derive from them. */
-interface DeploymentParts {
-  apiKey: pulumi.Output<string>;
+/** One replica's resources; the component's outputs derive from them. */
+interface ReplicaParts {
+  name: string;
   instance: VastInstance;
   readiness: command.local.Command;
+}
+
+/** Replica i's resource name: replica 0 keeps the single-replica name, so existing stacks keep their instance. */
+export function replicaName(name: string, i: number): string {
+  return i === 0 ? name : `${name}-${i}`;
+}
+
+/** One replica as listed in the `replicas` output. */
+export interface ReplicaInfo {
+  endpoint: string;
+  instanceId: number;
+  machineId: number;
+  gpuName: string;
+  pricePerHour: number;
 }
 
 export class RerankerDeployment extends pulumi.ComponentResource {
@@ -102,59 +117,72 @@ export class RerankerDeployment extends pulumi.ComponentResource {
   public readonly gpuName: pulumi.Output<string>;
   public readonly pricePerHour: pulumi.Output<number>;
   public readonly probeReport: pulumi.Output<string>;
+  /** Every replica's base URL, replica 0 first; each resolves only once its probe passed. */
+  public readonly endpoints: pulumi.Output<string[]>;
+  public readonly replicas: pulumi.Output<ReplicaInfo[]>;
+  public readonly pricePerHourTotal: pulumi.Output<number>;
+  /** Every replica's probe report (JSON), by index. */
+  public readonly probeReports: pulumi.Output<string[]>;
 
   constructor(name: string, args: RerankerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("vast-reranker:index:RerankerDeployment", name, {}, opts);
     const cfg = args.config;
     const problems = validateDeployment(cfg);
     if (problems.length) throw new StackConfigError(problems);
+    const count = cfg.replicas ?? 1;
 
-    // Owns the label stem and its nonce; deleted after the instance on destroy, it sweeps an
-    // instance an interrupted run rented unseen. Registered first: the engine starts Pulumi's
-    // dynamic-provider host (a Node process, ≈0.5 s) for it, the longest step of a no-change preview.
-    const sweeper = new VastLabelSweeper(`${name}-sweeper`, {
-      apiUrl: args.apiUrl, labelPrefix: cfg.labelPrefix, stackName: pulumi.getStack(), resourceName: name,
-    }, { parent: this });
-    const { apiKey, instance, readiness } = this.createParts(name, args, sweeper);
+    // Each replica's sweeper owns its label stem and nonce; deleted after its instance on destroy, it
+    // sweeps an instance an interrupted run rented unseen. Registered first: the engine starts Pulumi's
+    // dynamic-provider host (a Node process, ≈0.5 s) for them, the longest step of a no-change preview.
+    const names = Array.from({ length: count }, (_, i) => replicaName(name, i));
+    const sweepers = names.map((n) => new VastLabelSweeper(`${n}-sweeper`, {
+      apiUrl: args.apiUrl, labelPrefix: cfg.labelPrefix, stackName: pulumi.getStack(), resourceName: n,
+    }, { parent: this }));
+    const plan = planLaunch(cfg);
+    // One key for every replica. Secret by the component itself, not only by the random provider's schema.
+    const apiKey = pulumi.secret(plan.userKey
+      ?? new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex);
+    const stems = count > 1 ? pulumi.all(sweepers.map((s) => s.labelStem)) : undefined;
+    const parts = names.map((n, i) => this.createReplica(n, args, plan, apiKey, sweepers[i], stems && stems.apply((st) => ({ index: i, stems: st }))));
 
     this.apiKey = apiKey;
-    const publicIp = instance.publicIp;
-    const port = instance.port;
-    const base = pulumi.interpolate`http://${publicIp}:${port}`;
-    // Everything below resolves only once the probe has passed. The probe's output is secret only by
-    // taint (its env holds the key; it never prints it, which tests check), so it does not make the
-    // endpoint secret.
-    const passed = pulumi.unsecret(readiness.stdout);
-    const ready = <T>(v: pulumi.Output<T>) => pulumi.all([passed, v]).apply(([, x]) => x);
-    this.endpoint = ready(base);
-    this.ip = ready(publicIp);
-    this.port = ready(port);
+    // The probe's output is secret only by taint (its env holds the key; it never prints it, which
+    // tests check), so it does not make the endpoint secret. Everything of a replica resolves only
+    // once its probe has passed.
+    const passed = parts.map((p) => pulumi.unsecret(p.readiness.stdout));
+    const readyOf = (i: number) => <T>(v: pulumi.Output<T>) => pulumi.all([passed[i], v]).apply(([, x]) => x);
+    const bases = parts.map((p, i) => readyOf(i)(pulumi.interpolate`http://${p.instance.publicIp}:${p.instance.port}`));
+    const first = parts[0].instance;
+    const ready = readyOf(0);
+    this.endpoint = bases[0];
+    this.ip = ready(first.publicIp);
+    this.port = ready(first.port);
     this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
     this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
     this.cohereBaseUrl = this.endpoint;
     this.model = ready(pulumi.output(cfg.servedModelName));
-    this.instanceId = ready(instance.instanceId);
-    this.gpuName = ready(instance.gpuName);
-    this.pricePerHour = ready(instance.pricePerHour);
-    // The probe never prints the key (tested), so its report need not stay secret.
-    this.probeReport = passed;
+    this.instanceId = ready(first.instanceId);
+    this.gpuName = ready(first.gpuName);
+    this.pricePerHour = ready(first.pricePerHour);
+    this.probeReport = passed[0];
+    this.endpoints = pulumi.all(bases);
+    this.replicas = pulumi.all(parts.map((p, i) => pulumi.all([bases[i], p.instance.instanceId, p.instance.machineId, p.instance.gpuName, p.instance.pricePerHour])
+      .apply(([endpoint, instanceId, machineId, gpuName, pricePerHour]): ReplicaInfo => ({ endpoint, instanceId, machineId, gpuName, pricePerHour }))));
+    this.pricePerHourTotal = this.replicas.apply((rs) => Math.round(rs.reduce((s, r) => s + r.pricePerHour, 0) * 1e6) / 1e6);
+    this.probeReports = pulumi.all(passed);
 
     // Every public output (tests/unit/rerankerDeployment.test.ts checks the list).
     this.registerOutputs({
       endpoint: this.endpoint, ip: this.ip, port: this.port, rerankUrl: this.rerankUrl, scoreUrl: this.scoreUrl,
       cohereBaseUrl: this.cohereBaseUrl, apiKey: this.apiKey, model: this.model, instanceId: this.instanceId,
       gpuName: this.gpuName, pricePerHour: this.pricePerHour, probeReport: this.probeReport,
+      endpoints: this.endpoints, replicas: this.replicas, pricePerHourTotal: this.pricePerHourTotal, probeReports: this.probeReports,
     });
   }
 
-  private createParts(name: string, args: RerankerDeploymentArgs, sweeper: VastLabelSweeper): DeploymentParts {
+  private createReplica(name: string, args: RerankerDeploymentArgs, plan: ReturnType<typeof planLaunch>, apiKey: pulumi.Output<string>,
+    sweeper: VastLabelSweeper, placement: pulumi.Output<ReplicaPlacement> | undefined): ReplicaParts {
     const cfg = args.config;
-    const plan = planLaunch(cfg);
-
-    // Secret by the component itself, not only by the random provider's schema (tests/unit/rerankerDeployment.test.ts).
-    const apiKey = pulumi.secret(plan.userKey
-      ?? new random.RandomBytes(`${name}-api-key`, { length: 32, keepers: { rotation: cfg.apiKeyRotation } }, { parent: this }).hex);
-
     const instance = new VastInstance(`${name}-instance`, {
       apiUrl: args.apiUrl,
       labelPrefix: cfg.labelPrefix,
@@ -171,6 +199,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       maxAttempts: cfg.maxAttempts,
       bootTimeoutSeconds: cfg.bootTimeoutSeconds,
       replacePaused: cfg.replacePaused,
+      ...(placement ? { placement } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {
@@ -188,6 +217,6 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       triggers: [instance.instanceId],
       logging: "stdoutAndStderr",
     }, { parent: this, dependsOn: [instance], additionalSecretOutputs: ["stdout", "stderr"] });
-    return { apiKey, instance, readiness };
+    return { name, instance, readiness };
   }
 }

@@ -35,6 +35,15 @@ describe("parseDeploymentConfig", () => {
     expect(validateDeployment(c)).toEqual([]);
   });
 
+  it("replicas: default 1, an integer from 1 to 5, refused before any resource", () => {
+    expect(parseDeploymentConfig(stackConfig()).replicas).toBe(1);
+    expect(parseDeploymentConfig(stackConfig({ replicas: "5" })).replicas).toBe(5);
+    for (const bad of ["0", "6", "2.5", "-1"]) {
+      expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: bad })))).toContain("vast-reranker:replicas must be an integer from 1 to 5");
+    }
+    expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: "two" })))).toContain("vast-reranker:replicas must be a number");
+  });
+
   it("holds no defaults of its own: a key with no value is an error naming it", () => {
     const msg = problemsOf(() => parseDeploymentConfig(stackConfig({}, ["diskGb", "model", "hardened"])));
     for (const k of ["diskGb", "model", "hardened"]) expect(msg).toContain(`vast-reranker:${k} has no value: Pulumi.yaml declares its default`);

@@ -39,7 +39,7 @@ function mocks(readiness: Promise<Record<string, unknown>>, preview = false) {
         case "pulumi-nodejs:dynamic/vast:Instance":
           return {
             id: "24310001",
-            state: preview ? { ...args.inputs } : { ...args.inputs, instanceId: 24310001, publicIp: IP, port: PORT, gpuName: "RTX 4090", pricePerHour: 0.42, status: "running" },
+            state: preview ? { ...args.inputs } : { ...args.inputs, instanceId: 24310001, publicIp: IP, port: PORT, gpuName: "RTX 4090", pricePerHour: 0.42, machineId: 777, status: "running" },
           };
         case "command:local:Command":
           commandSeen.resolve();
@@ -87,6 +87,8 @@ function valueOf<T>(o: pulumi.Output<T>): Promise<T | "unknown"> {
 }
 
 const PUBLIC = ["endpoint", "ip", "port", "rerankUrl", "scoreUrl", "cohereBaseUrl", "model", "instanceId", "gpuName", "pricePerHour", "probeReport"] as const;
+
+const REPLICA_OUTPUTS = ["endpoints", "replicas", "pricePerHourTotal", "probeReports"] as const;
 
 const out = (r: RerankerDeployment, k: (typeof PUBLIC)[number]) => r[k] as pulumi.Output<unknown>;
 
@@ -150,7 +152,11 @@ describe("RerankerDeployment (setMocks)", () => {
   it("registers every public output as the component's outputs (what the engine and `pulumi stack` see)", async () => {
     const { outputsRegistered } = await deploy();
     const registeredOutputs = await outputsRegistered;
-    expect(Object.keys(registeredOutputs).sort()).toEqual([...PUBLIC, "apiKey"].sort());
+    expect(Object.keys(registeredOutputs).sort()).toEqual([...PUBLIC, ...REPLICA_OUTPUTS, "apiKey"].sort());
+    expect(registeredOutputs).toMatchObject({
+      endpoints: [`http://${IP}:${PORT}`], pricePerHourTotal: 0.42, probeReports: [REPORT],
+      replicas: [{ endpoint: `http://${IP}:${PORT}`, instanceId: 24310001, machineId: 777, gpuName: "RTX 4090", pricePerHour: 0.42 }],
+    });
     expect(asSecret(registeredOutputs.apiKey)).toBe(KEY);
     expect(registeredOutputs).toMatchObject({ ip: IP, port: PORT, model: "BAAI/bge-reranker-base", probeReport: REPORT, cohereBaseUrl: `http://${IP}:${PORT}` });
   });
@@ -178,5 +184,28 @@ describe("RerankerDeployment (setMocks)", () => {
     expect(registered.map((r) => r.type)).not.toContain("random:index/randomBytes:RandomBytes");
     const instance = registered.find((r) => r.type.endsWith("vast:Instance"))!;
     expect(JSON.stringify(instance.inputs.env)).not.toContain("my-own-key");
+  });
+
+  it("replicas = 3: replica 0 keeps the single-replica names, one key, a sweeper, instance and probe per replica, placement for each", async () => {
+    const { reranker, registered, outputsRegistered } = await deploy("-p 8000:8000", undefined, false, { replicas: "3" });
+    const outs = await outputsRegistered;
+    const names = (t: string) => registered.filter((r) => r.type === t).map((r) => r.name).sort();
+    expect(names("pulumi-nodejs:dynamic/vast:Instance")).toEqual(["reranker-1-instance", "reranker-2-instance", "reranker-instance"]);
+    expect(names("pulumi-nodejs:dynamic/vast:LabelSweeper")).toEqual(["reranker-1-sweeper", "reranker-2-sweeper", "reranker-sweeper"]);
+    expect(names("command:local:Command")).toEqual(["reranker-1-readiness", "reranker-2-readiness", "reranker-readiness"]);
+    expect(names("random:index/randomBytes:RandomBytes")).toEqual(["reranker-api-key"]);
+    const inst = registered.filter((r) => r.type.endsWith("vast:Instance"));
+    for (const r of inst) expect(asSecret(r.inputs.secretEnv)).toEqual({ VLLM_API_KEY: KEY });
+    expect(inst.map((r) => (r.inputs.placement as { index: number }).index).sort()).toEqual([0, 1, 2]);
+    expect(inst.map((r) => r.inputs.resourceName).sort()).toEqual(["reranker", "reranker-1", "reranker-2"]);
+    expect(outs.endpoints).toHaveLength(3);
+    expect(outs.pricePerHourTotal).toBe(1.26);
+    expect(await valueOf(reranker.endpoint)).toBe(`http://${IP}:${PORT}`);
+  });
+
+  it("replicas = 1 passes no placement (the instance's inputs are those of before replicas existed)", async () => {
+    const { registered, outputsRegistered } = await deploy();
+    await outputsRegistered;
+    expect(registered.find((r) => r.type.endsWith("vast:Instance"))!.inputs).not.toHaveProperty("placement");
   });
 });

@@ -15,6 +15,10 @@ export interface BootContext {
   log: (message: string) => void;
   /** Wait for this already-rented instance instead of renting (resuming an interrupted create). */
   resumeId?: number;
+  /** Replicas (placement.ts): reorders ranked offers, away from siblings' machines. */
+  placeOffers?: (ranked: Offer[]) => Promise<Offer[]>;
+  /** Replicas: why a running instance must yield its machine to a sibling, or undefined. */
+  machineConflict?: (inst: Instance) => Promise<string | undefined>;
   /**
    * "stall" (default): besides the flat bootTimeoutSeconds, give up early on an attempt that is far
    * behind what the host's inet_down/disk_bw predict (stallVerdict.ts). "flat": the deadline only.
@@ -184,6 +188,7 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
       searches++;
       const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(ctx.inputs.selection, excluded));
       candidates = rankOffers(offers, ctx.inputs.selection, excluded);
+      if (ctx.placeOffers) candidates = await ctx.placeOffers(candidates);
       searched = `the last search returned ${offers.length} offers, ${candidates.length} acceptable`;
       ctx.log(`search ${searches}: ${offers.length} offers, ${candidates.length} acceptable`);
       if (!candidates.length) break;
@@ -223,6 +228,13 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
     ctx.onRented?.(id);
     const outcome = await waitForBoot(ctx, id, prefix, true, offer);
     if (outcome.ok) {
+      const conflict = await ctx.machineConflict?.(outcome.instance);
+      if (conflict) {
+        reasons.push(`offer ${offer.id}: ${conflict}`);
+        await discard(ctx, id, conflict);
+        excluded.push(outcome.instance.machine_id);
+        continue;
+      }
       if (await acceptOrDiscard(ctx, outcome.instance, excluded, prefix)) return { instance: outcome.instance, offerId: offer.id };
       reasons.push(`offer ${offer.id}: price above cap`);
       continue;

@@ -4,6 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ProjectDynamicResource } from "../../dynamic/projectProvider.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
 import type { OfferSelection } from "../offers/offerQuery.ts";
+import type { ReplicaPlacement } from "./placement.ts";
 
 export interface VastInstanceArgs {
   apiUrl?: pulumi.Input<string>;
@@ -24,6 +25,8 @@ export interface VastInstanceArgs {
   bootTimeoutSeconds: pulumi.Input<number>;
   /** Replace the instance on `up` when a refresh found it paused (outbid); default true. */
   replacePaused?: pulumi.Input<boolean>;
+  /** Several replicas: this one's index and every replica's label stem (placement.ts). */
+  placement?: pulumi.Input<ReplicaPlacement>;
 }
 
 export class VastInstance extends ProjectDynamicResource {

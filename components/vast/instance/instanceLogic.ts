@@ -2,6 +2,7 @@
 import type { OfferSelection } from "../offers/offerQuery.ts";
 import type { CreateInstanceRequest, Instance, Offer } from "../api/types.ts";
 import { hostPortOf, isPausedInterruptible } from "./bootVerdict.ts";
+import type { ReplicaPlacement } from "./placement.ts";
 
 export interface VastInstanceInputs {
   /** Optional API base URL override; else config `vast:apiUrl`, env VAST_API_URL, then the real service. */
@@ -27,6 +28,12 @@ export interface VastInstanceInputs {
    * (stacks deployed before the setting) = true. Read only by diff: changing it alone changes nothing.
    */
   replacePaused?: boolean;
+  /**
+   * Set when the deployment has several replicas (placement.ts): keeps this one off its siblings'
+   * machines when it rents. Read only by create: no replace or update key (a sibling added or
+   * removed changes nothing here).
+   */
+  placement?: ReplicaPlacement;
   /** Filled in by check(). */
   label?: string;
 }

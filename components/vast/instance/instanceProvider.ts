@@ -11,6 +11,7 @@ import {
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
 import { validateInstanceInputs } from "./validate.ts";
 import { VastConfiguredProvider } from "../api/credentials.ts";
+import { machineConflict, placeOffers } from "./placement.ts";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -41,7 +42,8 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     }
     if (failures.length) return { failures };
     // __provider is skipped: it is this code, which contains the sentinel itself.
-    const { __provider: _code, ...values } = news as VastInstanceInputs & { __provider?: string };
+    // placement too: a sibling added in the same update has no stem yet in a preview, which changes nothing here.
+    const { __provider: _code, placement: _placement, ...values } = news as VastInstanceInputs & { __provider?: string };
     const hasUnknown = JSON.stringify(values).includes(UNKNOWN);
     const label = hasUnknown ? UNKNOWN : instanceLabel(news, specHash(news, secretEnvHash(news.secretEnv)));
     return { inputs: { ...news, label } };
@@ -72,7 +74,14 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     const hash = secretEnvHash(inputs.secretEnv);
     const persisted = withoutSecrets(inputs);
     try {
-      const { instance, offerId } = await bootInstance({ opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`) });
+      const placement = inputs.placement;
+      const { instance, offerId } = await bootInstance({
+        opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
+        ...(placement && placement.stems.length > 1 ? {
+          placeOffers: async (ranked) => placeOffers(placement, ranked, await vast.listInstances(opts)),
+          machineConflict: async (inst) => machineConflict(placement, inst, await vast.listInstances(opts)),
+        } : {}),
+      });
       return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };
     } catch (e) {
       if (!(e instanceof TrackedInstanceError)) throw e;
