@@ -295,7 +295,7 @@ describe("validateOfferSelection", () => {
       [{ diskGb: 40, offerType: "interruptible", bidPricePerHour: 0.6, maxPricePerHour: 0.5 }, "bidPricePerHour", /above maxPricePerHour/],
       [{ diskGb: 4 }, "diskGb", /at least 8 GB/],
       [{ diskGb: Number.NaN }, "diskGb", /at least 8 GB/],
-      [{ diskGb: 40, rankBy: "score" as "price" }, "rankBy", /"price" or "dlperf_per_dollar"/],
+      [{ diskGb: 40, rankBy: "score" as "price" }, "rankBy", /one of "balanced", "speed", "price", "dlperf_per_dollar"/],
       [{ diskGb: 40, limit: 0 }, "limit", /between 1 and 10000/],
     ];
     for (const [sel, property, reason] of cases) {

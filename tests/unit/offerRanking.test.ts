@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildOfferQuery, type OfferSelection } from "../../components/vast/offers/offerQuery.ts";
-import { describeOffer, offerMatchesQuery, rankOffers } from "../../components/vast/offers/offerRanking.ts";
+import { describeOffer, expectedTimeMs, offerMatchesQuery, rankOffers } from "../../components/vast/offers/offerRanking.ts";
 import type { Offer, OfferQuery } from "../../components/vast/api/types.ts";
 
 const GUIDE =
@@ -169,5 +169,25 @@ describe("describeOffer", () => {
     expect(describeOffer(offer(7, { num_gpus: 2, gpu_name: "A100 SXM4", gpu_ram: 81920, dph_total: 2.125, reliability2: 1, geolocation: "" }))).toBe(
       "offer 7 · 2x A100 SXM4 80 GB · $2.125/h · reliability 1.000 · unknown location",
     );
+  });
+});
+
+describe("rankBy speed / balanced (issue 14)", () => {
+  const fast = (id: number, over: Partial<Offer>) => offer(id, { reliability2: 0.99, reliability: 0.99, disk_bw: 2000, ...over } as Partial<Offer>);
+  const offers = [
+    fast(1, { dph_total: 0.2, inet_down: 100 }), // cheapest, slow link: ~15 min expected
+    fast(2, { dph_total: 0.24, inet_down: 1000 }), // 20 % dearer, ~10x faster pull
+    fast(3, { dph_total: 0.6, inet_down: 2000 }), // fastest, 3x the price
+  ];
+  it("price keeps cheapest first; speed puts the least expected time first", () => {
+    expect(ids(rankOffers(offers, sel({ rankBy: "price" })))).toStrictEqual([1, 2, 3]);
+    expect(ids(rankOffers(offers, sel({ rankBy: "speed" })))).toStrictEqual([3, 2, 1]);
+  });
+  it("balanced (and unset) weighs relative price and relative expected time equally", () => {
+    expect(ids(rankOffers(offers, sel({ rankBy: "balanced" })))).toStrictEqual([2, 3, 1]);
+    expect(ids(rankOffers(offers, sel({})))).toStrictEqual([2, 3, 1]);
+  });
+  it("a less reliable host is expected to take longer", () => {
+    expect(expectedTimeMs(fast(9, { inet_down: 500, reliability2: 0.5 } as Partial<Offer>))).toBeCloseTo(2 * expectedTimeMs(fast(9, { inet_down: 500, reliability2: 1 } as Partial<Offer>)), 0);
   });
 });

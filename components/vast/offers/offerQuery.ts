@@ -183,9 +183,13 @@ export interface OfferSelection {
   offerType?: "on-demand" | "interruptible";
   bidPricePerHour?: number;
   diskGb: number;
-  rankBy?: "price" | "dlperf_per_dollar";
+  /** Offer order (offerRanking.ts): price, speed (expected time to ready), balanced (both), or dlperf_per_dollar. */
+  rankBy?: RankBy;
   limit?: number;
 }
+
+export const RANK_BY = ["balanced", "speed", "price", "dlperf_per_dollar"] as const;
+export type RankBy = (typeof RANK_BY)[number];
 
 export function asNumber(v: unknown): number {
   return typeof v === "number" ? v : typeof v === "string" && NUMBER.test(v.trim()) ? Number(v) : NaN;
@@ -240,7 +244,8 @@ export function buildOfferQuery(sel: OfferSelection, excludedMachineIds: number[
   if (excludedMachineIds.length) tighten(q, "machine_id", "notin", [...excludedMachineIds]);
   return {
     ...q,
-    order: sel.rankBy === "dlperf_per_dollar" ? [["dlperf_per_dphtotal", "desc"]] : [["dph_total", "asc"]],
+    // speed: fetch the best-connected hosts; balanced and price: the cheapest (re-ranked client-side).
+    order: sel.rankBy === "dlperf_per_dollar" ? [["dlperf_per_dphtotal", "desc"]] : sel.rankBy === "speed" ? [["inet_down", "desc"]] : [["dph_total", "asc"]],
     type: interruptible ? "bid" : "on-demand",
     limit: sel.limit ?? DEFAULT_LIMIT,
     allocated_storage: sel.diskGb,

@@ -4,6 +4,7 @@
 import type { FieldFilter, Offer, OfferQuery } from "../api/types.ts";
 import { buildOfferQuery, numericVersion, TOP_LEVEL_KEYS } from "./offerQuery.ts";
 import type { OfferSelection } from "./offerQuery.ts";
+import { expectedReadyMs } from "../instance/stallVerdict.ts";
 
 type Scalar = string | number | boolean | null;
 
@@ -112,7 +113,7 @@ function reliabilityOf(o: Offer): number {
  * Filter and order search results, best first. Drops rented or non-rentable offers, excluded
  * machines, anything failing a filter of the query built from `sel`, the reliability floor
  * (reliability2, else reliability), the price cap and, with a fixed bid, offers whose min_bid is
- * above it. Order: "price" (default) = cheapest first, "dlperf_per_dollar" = highest
+ * above it. Order: "balanced" (default, also when unset) and "speed" see rankByTime; "price" = cheapest first, "dlperf_per_dollar" = highest
  * dlperf_per_dphtotal first; ties go to cheaper, then higher reliability2, then lower offer id.
  * Throws FilterSyntaxError on a bad filter string (validate first).
  */
@@ -128,10 +129,46 @@ export function rankOffers(offers: Offer[], sel: OfferSelection, excludedMachine
     if (interruptible && sel.bidPricePerHour !== undefined && !(num(o.min_bid, Infinity) <= sel.bidPricePerHour)) return false;
     return true;
   });
+  if (sel.rankBy === "speed" || sel.rankBy === "balanced" || sel.rankBy === undefined) return rankByTime(kept, sel);
   const byPerf = sel.rankBy === "dlperf_per_dollar";
   return kept.sort((a, b) =>
     (byPerf ? num(b.dlperf_per_dphtotal, -Infinity) - num(a.dlperf_per_dphtotal, -Infinity) || 0 : 0) ||
     pricePerHour(a, sel) - pricePerHour(b, sel) || // Infinity - Infinity is NaN → treated as a tie
+    num(a.dph_total, Infinity) - num(b.dph_total, Infinity) ||
+    reliabilityOf(b) - reliabilityOf(a) ||
+    a.id - b.id,
+  );
+}
+
+/**
+ * Expected time to a serving endpoint, inflated by the host's failure odds: the image pull and model
+ * download from inet_down/disk_bw (stallVerdict.ts expectedReadyMs), divided by reliability2 (a host
+ * that fails one boot in ten costs, on average, a tenth of another boot more).
+ */
+export function expectedTimeMs(o: Offer): number {
+  const rel = Math.min(1, Math.max(0.5, reliabilityOf(o)));
+  return expectedReadyMs({ inet_down: toNumber(o.inet_down), disk_bw: toNumber(o.disk_bw) }) / rel;
+}
+
+/**
+ * "speed": least expected time first (cheaper on ties). "balanced" (default): the sum of price and
+ * expected time, each relative to the best acceptable offer's, so 10 % more $/h weighs as much as
+ * 10 % more expected time to ready. Ties: cheaper, more reliable, lower id.
+ */
+function rankByTime(kept: Offer[], sel: OfferSelection): Offer[] {
+  const time = new Map(kept.map((o) => [o, expectedTimeMs(o)]));
+  const minT = Math.min(...time.values());
+  const minP = Math.min(...kept.map((o) => pricePerHour(o, sel)).filter((p) => p > 0 && Number.isFinite(p)));
+  const score = (o: Offer): number => {
+    const t = (time.get(o) as number) / minT;
+    if (sel.rankBy === "speed") return t;
+    const p = pricePerHour(o, sel) / (Number.isFinite(minP) ? minP : 1);
+    return Number.isFinite(p) ? t + p : Infinity;
+  };
+  const s = new Map(kept.map((o) => [o, score(o)]));
+  return kept.sort((a, b) =>
+    (s.get(a) as number) - (s.get(b) as number) ||
+    pricePerHour(a, sel) - pricePerHour(b, sel) ||
     num(a.dph_total, Infinity) - num(b.dph_total, Infinity) ||
     reliabilityOf(b) - reliabilityOf(a) ||
     a.id - b.id,

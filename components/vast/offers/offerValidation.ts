@@ -1,6 +1,6 @@
 // Config-level validation of an OfferSelection: every problem named by its key, before any paid call.
 import type { FieldFilter } from "../api/types.ts";
-import { DEFAULT_LIMIT, FilterSyntaxError, KNOWN_FIELDS, TOP_LEVEL_KEYS, asNumber, parseFilter, type OfferSelection } from "./offerQuery.ts";
+import { DEFAULT_LIMIT, FilterSyntaxError, RANK_BY, KNOWN_FIELDS, TOP_LEVEL_KEYS, asNumber, parseFilter, type OfferSelection } from "./offerQuery.ts";
 
 /** Known field closest to `name` by edit distance (with transpositions), if it is a likely typo. */
 export function suggestField(name: string): string | undefined {
@@ -126,8 +126,8 @@ export function validateOfferSelection(sel: OfferSelection): SelectionError[] {
     }
   }
   if (!finite(sel.diskGb) || sel.diskGb < 8) err("diskGb", `diskGb must be at least 8 GB, the API minimum (got ${sel.diskGb}), e.g. 40 as in the guide`);
-  if (sel.rankBy !== undefined && sel.rankBy !== "price" && sel.rankBy !== "dlperf_per_dollar") {
-    err("rankBy", `rankBy must be "price" or "dlperf_per_dollar" (got ${JSON.stringify(sel.rankBy)})`);
+  if (sel.rankBy !== undefined && !(RANK_BY as readonly string[]).includes(sel.rankBy)) {
+    err("rankBy", `rankBy must be one of ${RANK_BY.map((r) => `"${r}"`).join(", ")} (got ${JSON.stringify(sel.rankBy)})`);
   }
   if (sel.limit !== undefined && (!Number.isInteger(sel.limit) || sel.limit < 1 || sel.limit > 10000)) {
     err("limit", `limit must be an integer between 1 and 10000 (got ${sel.limit}), e.g. ${DEFAULT_LIMIT}`);
