@@ -6,7 +6,7 @@
 // what a value means (offers, image, launch, boot) live in components/vast/instance/validate.ts,
 // components/vast/offers/offerValidation.ts and components/vllm/launch.ts.
 import { Config } from "@pulumi/pulumi/config.js";
-import type { OfferSelection } from "./vast/offers/offerQuery.ts";
+import { RANK_BY, type OfferSelection } from "./vast/offers/offerQuery.ts";
 
 export interface DeploymentConfig {
   model: string;
@@ -110,7 +110,7 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   const offerType = str("offerType");
   if (offerType !== "on-demand" && offerType !== "interruptible") problems.push(`${key("offerType")} must be "on-demand" or "interruptible" (got "${offerType}")`);
   const rankBy = str("rankBy");
-  if (rankBy !== "price" && rankBy !== "dlperf_per_dollar") problems.push(`${key("rankBy")} must be "price" or "dlperf_per_dollar" (got "${rankBy}")`);
+  if (!(RANK_BY as readonly string[]).includes(rankBy)) problems.push(`${key("rankBy")} must be one of ${RANK_BY.map((r) => `"${r}"`).join(", ")} (got "${rankBy}")`);
   const model = str("model");
   const cfgOut: DeploymentConfig = {
     model,

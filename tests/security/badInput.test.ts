@@ -53,7 +53,7 @@ const BATCHES: Batch[] = [
     name: "values that do not parse",
     cases: [
       { key: "offerType", value: "spot", expect: /vast-reranker:offerType must be "on-demand" or "interruptible" \(got "spot"\)/ },
-      { key: "rankBy", value: "cheapest", expect: /vast-reranker:rankBy must be "price" or "dlperf_per_dollar" \(got "cheapest"\)/ },
+      { key: "rankBy", value: "cheapest", expect: /vast-reranker:rankBy must be one of "balanced", "speed", "price", "dlperf_per_dollar" \(got "cheapest"\)/ },
       { key: "maxPricePerHour", value: "cheap", expect: /vast-reranker:maxPricePerHour must be a number \(got "cheap"\)/ },
       { key: "gpuRamGb", value: "16GB", expect: /vast-reranker:gpuRamGb must be a number \(got "16GB"\)/ },
       { key: "diskGb", value: "forty", expect: /vast-reranker:diskGb must be a number \(got "forty"\)/ },

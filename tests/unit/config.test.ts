@@ -30,7 +30,7 @@ describe("parseDeploymentConfig", () => {
     });
     expect(c.selection).toEqual({
       filter: d.filter, gpuRamGb: undefined, gpuNames: undefined, minReliability: 0.95, maxPricePerHour: 1, minCudaVersion: undefined,
-      regions: undefined, offerType: "on-demand", bidPricePerHour: undefined, diskGb: 40, rankBy: "price",
+      regions: undefined, offerType: "on-demand", bidPricePerHour: undefined, diskGb: 40, rankBy: "balanced",
     });
     expect(validateDeployment(c)).toEqual([]);
   });

@@ -32,6 +32,10 @@ describe("diff keys", () => {
     expect(replacedKeys(olds, { ...olds, secretEnvHash: "y", image: "i:v1" })).toEqual(["image", "secretEnvHash"]);
     expect(replacedKeys(olds, { ...olds, labelPrefix: "new", maxAttempts: 5 })).toEqual([]);
     expect(replacedKeys(olds, { ...olds, stackName: "renamed" })).toEqual([]); // `pulumi stack rename` relabels in place
+    // rankBy orders offers at rent time only: its new default (balanced) must not re-rent deployed stacks
+    const sel = olds.selection as Record<string, unknown>;
+    expect(replacedKeys({ ...olds, selection: { ...sel, rankBy: "price" } }, { ...olds, selection: { ...sel, rankBy: "balanced" } })).toEqual([]);
+    expect(replacedKeys(olds, { ...olds, selection: { ...sel, diskGb: 80 } })).toEqual(["selection"]);
   });
   it("fingerprints deterministically", () => {
     expect(fingerprint("abc")).toBe(fingerprint("abc"));

@@ -110,7 +110,9 @@ export function specHash(i: VastInstanceInputs, secretEnvHash: string): string {
 
 /** Which REPLACE_KEYS differ between stored outputs and new inputs (both with secretEnvHash). */
 export function replacedKeys(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
-  return REPLACE_KEYS.filter((k) => stableJson(olds[k]) !== stableJson(news[k]));
+  // selection.rankBy only orders offers at rent time (issue 14 changed its default): never a reason to re-rent.
+  const sel = (v: unknown) => (v && typeof v === "object" ? { ...(v as Record<string, unknown>), rankBy: undefined } : v);
+  return REPLACE_KEYS.filter((k) => (k === "selection" ? stableJson(sel(olds[k])) !== stableJson(sel(news[k])) : stableJson(olds[k]) !== stableJson(news[k])));
 }
 
 export function createRequest(i: VastInstanceInputs, offer: Offer, label: string): CreateInstanceRequest {
