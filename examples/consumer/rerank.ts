@@ -1,12 +1,16 @@
-// Reranks through the Cohere client against the vLLM endpoint (server root as base URL).
-import { CohereClientV2 } from "cohere-ai";
+// Reranks through the deployment's replicas with the failover client (components/client/failover.ts):
+// the first healthy replica answers; a connection error or 5xx moves on to the next. The request is
+// the Cohere client's rerank shape (a single endpoint also works with cohere-ai's CohereClientV2,
+// the server root as base URL).
+import { FailoverReranker } from "../../components/client/failover.ts";
 
-const endpoint = process.env.RERANKER_ENDPOINT ?? "";
 const key = process.env.RERANKER_API_KEY ?? "";
+const endpoints = JSON.parse(process.env.RERANKER_ENDPOINTS || "[]") as string[];
+if (!endpoints.length && process.env.RERANKER_ENDPOINT) endpoints.push(process.env.RERANKER_ENDPOINT);
 const documents = JSON.parse(process.env.DOCUMENTS ?? "[]") as string[];
-const co = new CohereClientV2({ token: key, baseUrl: endpoint });
+const client = new FailoverReranker({ endpoints, apiKey: key, onFailover: (e, why) => console.error(`replica ${e} failed (${why}); trying the next`) });
 try {
-  const res = await co.rerank({ model: process.env.RERANKER_MODEL ?? "BAAI/bge-reranker-base", query: process.env.QUERY ?? "", documents });
+  const res = await client.rerank({ model: process.env.RERANKER_MODEL ?? "BAAI/bge-reranker-base", query: process.env.QUERY ?? "", documents });
   console.log(JSON.stringify(res.results.map((r) => ({ index: r.index, score: r.relevanceScore, text: documents[r.index] }))));
 } catch (e) {
   console.error(`rerank failed: ${String((e as Error).message).split(key).join("***")}`);
