@@ -173,7 +173,8 @@ export class Instances {
 
   private start(rec: Rec): void {
     const argv = launchArgv(rec.req);
-    if (!argv) return;
+    // Tailed market, a host that never serves: `running`, ports mapped, nothing ever listens.
+    if (!argv || rec.plan?.fate.kind === "never_serve") return;
     const env = containerEnv({
       id: rec.id,
       runtime: this.rt.runtime,
@@ -183,7 +184,7 @@ export class Instances {
       hostPorts: rec.hostPorts,
       python: this.rt.python,
       modelLoadMs: rec.plan?.modelLoadMs ?? this.settings.modelLoadMs,
-      modelLoadFail: rec.faults.has("model_load_fail") || rec.plan?.fate.kind === "never_serve",
+      modelLoadFail: rec.faults.has("model_load_fail"),
     });
     const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
     rec.proc = proc;

@@ -1,0 +1,182 @@
+// Time to a verified endpoint on a market with a tail (issue 14 item 5). N seeded deploys per policy,
+// each driving the provider's create logic (bootInstance) directly against the emulator with the
+// tailed market model (emulator/tail.ts), no Pulumi engine. Timings run `--scale` (default 200) times
+// faster than real time; every number reported is in real (unscaled) seconds and dollars.
+// A deploy is "verified" when its endpoint answers /health (the emulator's plan says it serves):
+// both policies get that check, so they differ only in when they give up on an attempt.
+// Run alone: npm run bench -- --market-only [--deploys N] [--scale N]   (or node tools/bench/market.ts)
+import { parseArgs } from "node:util";
+import { startEmulator } from "../../emulator/index.ts";
+import { tailedMarket, DEFAULT_TAIL } from "../../emulator/tail.ts";
+import type { RunningEmulator } from "../../emulator/types.ts";
+import type { Offer } from "../../components/vast/api/types.ts";
+import { bootInstance, type BootContext } from "../../components/vast/instance/boot.ts";
+import type { VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
+import * as vast from "../../components/vast/api/client.ts";
+import { row, formatTable, type Row } from "./report.ts";
+import type { RankBy } from "../../components/vast/offers/offerQuery.ts";
+import { DEFAULT_STALL_POLICY, type StallPolicy } from "../../components/vast/instance/stallVerdict.ts";
+
+export interface Policy {
+  name: string;
+  failover: "flat" | "stall";
+  rankBy: RankBy;
+}
+
+export const POLICIES: Policy[] = [
+  { name: "flat + price (old)", failover: "flat", rankBy: "price" },
+  { name: "stall + price", failover: "stall", rankBy: "price" },
+  { name: "flat + balanced", failover: "flat", rankBy: "balanced" },
+  { name: "stall + balanced (new default)", failover: "stall", rankBy: "balanced" },
+];
+
+export interface DeployResult {
+  ok: boolean;
+  seconds: number;
+  attempts: number;
+  failedCost: number;
+  leaked: number;
+  reasons: string[];
+}
+
+export interface PolicySummary {
+  policy: Policy;
+  p50: number;
+  p95: number;
+  max: number;
+  failedCost: number;
+  failedDeploys: number;
+  leaked: number;
+  attempts: number;
+}
+
+const BASE_OFFER: Offer = {
+  id: 1, ask_contract_id: 1, machine_id: 1, host_id: 1, num_gpus: 1, gpu_name: "RTX 4090", gpu_ram: 24576, compute_cap: 890, cuda_max_good: 12.9,
+  cpu_cores: 16, cpu_ram: 65536, disk_space: 200, inet_up: 500, inet_down: 500, direct_port_count: 10, static_ip: true, dph_base: 0.3, dph_total: 0.3,
+  min_bid: 0.15, storage_cost: 0.1, dlperf: 40, reliability: 0.99, reliability2: 0.99, rentable: true, rented: false, verified: true, verification: "verified",
+  external: false, geolocation: "Washington, US", public_ipaddr: "127.0.0.1",
+} as unknown as Offer;
+
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+function inputs(seed: number, policy: Policy): VastInstanceInputs {
+  return {
+    labelPrefix: "bench-market", stackName: "bench", resourceName: policy.failover + policy.rankBy, nonce: `s${seed}`,
+    selection: { filter: "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true", diskGb: 40, maxPricePerHour: 1, minReliability: 0.9, rankBy: policy.rankBy },
+    image: "vastai/base-image:cuda-12.4.1-auto", env: { "-p 8000:8000": "1" }, secretEnv: {}, runtype: "args", onstart: null, args: [],
+    containerPort: 8000, maxAttempts: 3, bootTimeoutSeconds: 900,
+  };
+}
+
+/** One seeded deploy: fresh emulator state, tailed market of this seed, boot, account, destroy the winner. */
+async function deploy(emu: RunningEmulator, seed: number, policy: Policy, scale: number, stallPolicy?: StallPolicy): Promise<DeployResult> {
+  await emu.reset();
+  emu.replaceMarket(tailedMarket(BASE_OFFER, seed));
+  emu.setTail({ ...DEFAULT_TAIL, seed, timeScale: 1 / scale });
+  const opts: vast.VastClientOptions = { apiUrl: emu.url, apiKey: emu.apiKey, pollFloorMs: Math.max(5, Math.round(2100 / scale)), pollCapMs: Math.max(10, Math.round(12_000 / scale)) };
+  const reasons: string[] = [];
+  const ctx: BootContext = {
+    opts, inputs: inputs(seed, policy), label: `bench-market.${seed}.${policy.failover}.${policy.rankBy}`, log: (m) => { if (/destroying|stalled/.test(m)) reasons.push(m); },
+    failover: policy.failover, timeScale: 1 / scale, stallPolicy,
+    health: async (inst) => {
+      const a = emu.instances().find((i) => i.id === inst.id);
+      const at = a?._emulator.tail?.servesAt;
+      return at !== null && at !== undefined && at <= Date.now();
+    },
+  };
+  const t0 = Date.now();
+  let ok = true;
+  let winner: number | undefined;
+  try {
+    winner = (await bootInstance(ctx)).instance.id;
+  } catch (e) {
+    ok = false;
+    reasons.push((e as Error).message);
+  }
+  const seconds = (Date.now() - t0) * scale / 1000;
+  const all = emu.instances();
+  let failedCost = 0;
+  for (const i of all) {
+    if (i.id === winner) continue;
+    const end = i._emulator.destroyedAt ?? Date.now();
+    failedCost += (i.dph_total * (end - i._emulator.createdAt) * scale) / 3_600_000;
+  }
+  const leaked = all.filter((i) => i.id !== winner && !i._emulator.destroyed).length;
+  if (winner !== undefined) await vast.destroyAndConfirm(opts, winner);
+  return { ok, seconds, attempts: all.length, failedCost, leaked, reasons };
+}
+
+export function summarize(policy: Policy, results: DeployResult[]): PolicySummary {
+  const secs = results.map((r) => r.seconds);
+  return {
+    policy,
+    p50: percentile(secs, 50),
+    p95: percentile(secs, 95),
+    max: Math.max(...secs),
+    failedCost: results.reduce((a, r) => a + r.failedCost, 0),
+    failedDeploys: results.filter((r) => !r.ok).length,
+    leaked: results.reduce((a, r) => a + r.leaked, 0),
+    attempts: results.reduce((a, r) => a + r.attempts, 0),
+  };
+}
+
+export interface MarketBenchOptions {
+  deploys: number;
+  scale: number;
+  log: (m: string) => void;
+  /** Override of DEFAULT_STALL_POLICY (to sweep it). */
+  stallPolicy?: StallPolicy;
+}
+
+/** Runs every policy on the same seeds (policies side by side, one emulator each, seeds in turn). */
+export async function marketBench(o: MarketBenchOptions): Promise<{ summaries: PolicySummary[]; rows: Row[] }> {
+  const emus = await Promise.all(POLICIES.map(() => startEmulator({ pendingMs: Math.round(5000 / o.scale), lingerDeletedMs: 0, readLagMs: 0 })));
+  const results: DeployResult[][] = POLICIES.map(() => []);
+  try {
+    for (let seed = 1; seed <= o.deploys; seed++) {
+      const rs = await Promise.all(POLICIES.map((p, i) => deploy(emus[i], seed, p, o.scale, o.stallPolicy)));
+      rs.forEach((r, i) => results[i].push(r));
+      o.log(`seed ${seed}: ${rs.map((r, i) => `${POLICIES[i].failover}/${POLICIES[i].rankBy} ${r.ok ? "" : "FAILED "}${r.seconds.toFixed(0)} s ${r.attempts} rent(s)`).join(" | ")}`);
+    }
+  } finally {
+    await Promise.all(emus.map((e) => e.stop()));
+  }
+  const summaries = POLICIES.map((p, i) => summarize(p, results[i]));
+  const old = summaries[0];
+  const neu = summaries[summaries.length - 1];
+  const rows: Row[] = [];
+  for (const s of summaries) {
+    rows.push(row(`market: ${s.policy.name} p50 / p95 / max time to verified endpoint`, s.p50, "s", 0, undefined,
+      `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts; ${s.attempts} rents, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
+  }
+  rows.push(row("market: new p95 ÷ new p50", neu.p95 / neu.p50, "×", 2, { cmp: "<=", limit: 2 }));
+  rows.push(row("market: new p95 ÷ flat p95", neu.p95 / old.p95, "×", 2, { cmp: "<=", limit: 0.5 }));
+  rows.push(row("market: new $ on failed attempts ÷ flat's", old.failedCost > 0 ? neu.failedCost / old.failedCost : 0, "×", 2, { cmp: "<=", limit: 1 }));
+  rows.push(row("market: leaked instances (all policies)", summaries.reduce((a, s) => a + s.leaked, 0), "", 0, { cmp: "<=", limit: 0 }));
+  return { summaries, rows };
+}
+
+export function marketMarkdown(summaries: PolicySummary[], deploys: number, scale: number): string {
+  const lines = [
+    `| policy (${deploys} seeded deploys, ${scale}x time) | p50 s | p95 s | max s | $ on failed attempts | rents | failed deploys | leaked |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...summaries.map((s) => `| ${s.policy.name} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${s.max.toFixed(0)} | ${s.failedCost.toFixed(2)} | ${s.attempts} | ${s.failedDeploys} | ${s.leaked} |`),
+  ];
+  return lines.join("\n");
+}
+
+if (import.meta.main || process.argv[1]?.endsWith("tools/bench/market.ts")) {
+  const { values } = parseArgs({ options: { deploys: { type: "string", default: "30" }, scale: { type: "string", default: "200" }, factor: { type: "string" }, slack: { type: "string" } }, strict: false });
+  const deploys = Number(values.deploys);
+  const scale = Number(values.scale);
+  const stallPolicy = { ...DEFAULT_STALL_POLICY, ...(values.factor ? { factor: Number(values.factor) } : {}), ...(values.slack ? { slackMs: Number(values.slack) * 1000 } : {}) };
+  console.error(`stall policy: ${JSON.stringify(stallPolicy)}`);
+  const { summaries, rows } = await marketBench({ deploys, scale, log: (m) => console.error(m), stallPolicy });
+  console.log(formatTable(rows));
+  console.log("\n" + marketMarkdown(summaries, deploys, scale));
+  if (rows.some((r) => r.pass === false)) process.exitCode = 1;
+}
