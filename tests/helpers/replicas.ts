@@ -1,0 +1,18 @@
+// Replica tests' market: the cheapest offers share a machine, so distinct placement is visible.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./engine.ts";
+import type { Offer } from "../../components/vast/api/types.ts";
+
+/** Six acceptable offers, cheapest first; the two cheapest are on the same machine (5001). */
+export function sharedMachineMarket(): Offer[] {
+  const all = JSON.parse(readFileSync(join(ROOT, "emulator/market.json"), "utf8")) as { offers: Offer[] };
+  const base = all.offers.find((o) => o.num_gpus === 1 && o.gpu_ram >= 16000 && o.compute_cap >= 750) as Offer;
+  const machines = [5001, 5001, 5002, 5003, 5004, 5005];
+  return machines.map((m, i) => ({
+    ...base, id: 9100 + i, ask_contract_id: 9100 + i, machine_id: m, host_id: m, dph_base: 0.2 + i * 0.01, dph_total: 0.2 + i * 0.01, min_bid: 0.1,
+    reliability: 0.99, reliability2: 0.99, verified: true, verification: "verified", rentable: true, rented: false, external: false,
+    static_ip: true, direct_port_count: 10, cuda_max_good: 13.0, disk_space: 200, gpu_ram: 24576, compute_cap: 890, num_gpus: 1,
+  }));
+}
+
