@@ -16,13 +16,15 @@ function envMs(name: string): number | undefined {
  * The only place the providers read timing from the environment. VAST_POLL_FIRST_MS (the floor between
  * two GET /instances/{id}, also the first status-poll delay), VAST_POLL_CAP_MS and VAST_BACKOFF_MS are
  * test-only knobs for runs against the emulator (README "Configuration"): against Vast, a poll below
- * its 2 s floor is answered 429, so production always uses the built-in schedule.
+ * its 2 s floor is answered 429, so production always uses the built-in schedule. VAST_STALL_TIME_SCALE
+ * (test-only too) multiplies the stall-aware failover's thresholds (instance/stallVerdict.ts), so an
+ * engine test sees a stalled pull abandoned in seconds; the flat bootTimeoutSeconds is not scaled.
  */
-export function vastClientOptions(configApiKey: string, configApiUrl: string | undefined): VastClientOptions {
+export function vastClientOptions(configApiKey: string, configApiUrl: string | undefined): VastClientOptions & { stallTimeScale?: number } {
   const apiKey = configApiKey || process.env.VAST_API_KEY || "";
   const apiUrl = configApiUrl || process.env.VAST_API_URL || DEFAULT_API_URL;
   if (!apiKey) throw new Error("no Vast API key: run `pulumi config set --secret vast:apiKey <key>` or export VAST_API_KEY");
-  return { apiUrl, apiKey, backoffMs: envMs("VAST_BACKOFF_MS"), pollFloorMs: envMs("VAST_POLL_FIRST_MS"), pollCapMs: envMs("VAST_POLL_CAP_MS") };
+  return { apiUrl, apiKey, backoffMs: envMs("VAST_BACKOFF_MS"), pollFloorMs: envMs("VAST_POLL_FIRST_MS"), pollCapMs: envMs("VAST_POLL_CAP_MS"), stallTimeScale: envMs("VAST_STALL_TIME_SCALE") };
 }
 
 /** Base of the Vast providers: the key and URL come from stack config, read in the provider host. */

@@ -68,6 +68,8 @@ type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: strin
 async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false, host?: HostSpeed): Promise<WaitOutcome> {
   const started = Date.now();
   const scale = ctx.timeScale ?? 1;
+  // Stall thresholds: the bench's timeScale, else the test-only VAST_STALL_TIME_SCALE (credentials.ts).
+  const stallScale = ctx.timeScale ?? (ctx.opts as { stallTimeScale?: number }).stallTimeScale ?? 1;
   const stallAware = (ctx.failover ?? "stall") === "stall";
   let expect = host ? expectedBoot(host, ctx.workload ?? DEFAULT_WORKLOAD) : undefined;
   let phaseSince = started;
@@ -113,7 +115,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
       const stall = judgeStall({
         status, msSinceRent: now - started, msInPhase: now - phaseSince, msSinceRunning: runningSince === null ? null : now - runningSince,
         portMapped: status === "running" && inst !== null && hostPortOf(inst, ctx.inputs.containerPort) !== undefined, healthy,
-      }, expect, ctx.stallPolicy ?? DEFAULT_STALL_POLICY, scale);
+      }, expect, ctx.stallPolicy ?? DEFAULT_STALL_POLICY, stallScale);
       if (stall.kind === "stalled") return { ok: false, reason: `stalled (failing over early): ${stall.reason}`, machineId };
     }
     const phase = `${verdict.phase}${inst?.status_msg ? ` — ${inst.status_msg.trim()}` : ""}`;

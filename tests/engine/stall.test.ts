@@ -1,0 +1,51 @@
+// Stall-aware failover through the engine (issue 14 item 6): a `pulumi up` whose first host never
+// leaves `loading` abandons it on the stall verdict (far behind what its inet_down predicts) long
+// before the flat bootTimeoutSeconds, destroys and confirms it, serves from the next host, and
+// `pulumi destroy` leaves nothing. VAST_STALL_TIME_SCALE (test-only) shrinks the stall thresholds
+// 100x so the early verdict comes in seconds; the flat 60 s deadline is not scaled.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestProject, type TestProject } from "../helpers/engine.ts";
+import { startEmulator } from "../../emulator/index.ts";
+import type { RunningEmulator } from "../../emulator/types.ts";
+import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
+import { rentCalls, resetAfterFailure, runPulumi, trackedIds, unknownInstances } from "../helpers/chaos.ts";
+
+let emu: RunningEmulator;
+let p: TestProject;
+
+beforeAll(async () => {
+  emu = await startEmulator(FAST_BOOT);
+  p = await createTestProject({ sources: STACK_SOURCES, stackName: "dev", config: localStackConfig(emu), env: { ...FAST_POLLS, VAST_STALL_TIME_SCALE: "0.01" } });
+}, 120_000);
+
+afterAll(async () => {
+  p?.cleanup();
+  await emu?.stop();
+});
+
+describe("stall-aware failover (engine)", () => {
+  it("a host stuck in loading is abandoned early, destroyed and confirmed; the next serves; destroy leaves nothing", async () => {
+    try {
+      const rents0 = rentCalls(emu);
+      emu.injectFault({ kind: "stuck_loading" }); // the next rent never leaves `loading`
+      const t0 = Date.now();
+      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);
+      const upMs = Date.now() - t0;
+      expect(up.code, up.output.slice(-3000)).toBe(0);
+      expect(up.output).toMatch(/\[attempt 1\/3\].*/);
+      expect(up.output).toMatch(/destroying instance \d+: stalled \(failing over early\): image pull too slow/);
+      expect(rentCalls(emu) - rents0).toBe(2);
+      expect(upMs).toBeLessThan(60_000); // well inside the flat 60 s bootTimeoutSeconds of attempt 1 alone
+      const live = liveInstances(emu);
+      expect(live).toHaveLength(1);
+      expect(trackedIds(p)).toEqual([live[0].id]);
+      expect(unknownInstances(emu, [p])).toEqual([]);
+      const down = await runPulumi(p, ["destroy", "--yes", "--skip-preview"]);
+      expect(down.code, down.output.slice(-2000)).toBe(0);
+      expect(liveInstances(emu)).toHaveLength(0);
+    } catch (e) {
+      await resetAfterFailure(p, emu);
+      throw e;
+    }
+  }, 240_000);
+});
