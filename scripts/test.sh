@@ -25,12 +25,17 @@ results=".cache/vitest-results.json"
 rc=0
 # In the background so that SIGTERM/SIGINT to this script reach vitest (which then stops its workers
 # and, through them, every emulator, instance server and pulumi process the tests started).
+# Every process of the run carries VR_TEST_RUN; whatever is left at the end is killed by PID.
+VR_TEST_RUN="$(node -e 'console.log(require("crypto").randomBytes(8).toString("hex"))')"
+export VR_TEST_RUN
+sweep() { node tests/setup/processSweep.ts "$VR_TEST_RUN" || true; }
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" &
 vitest_pid=$!
-trap 'kill -TERM "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; exit 143' TERM
-trap 'kill -INT "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; exit 130' INT
+trap 'kill -TERM "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; sweep; exit 143' TERM
+trap 'kill -INT "$vitest_pid" 2>/dev/null; wait "$vitest_pid"; sweep; exit 130' INT
 wait "$vitest_pid" || rc=$?
 trap - TERM INT
+sweep
 # One plain closing line that any CI reader understands.
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results" || true

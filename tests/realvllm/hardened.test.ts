@@ -4,12 +4,11 @@
 // real server publishes must find nothing open but /health, /ping, /version; the guide's clients work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CohereClientV2 } from "cohere-ai";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
-import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
-import { startEmulator } from "../../emulator/index.ts";
+import type { TestProject } from "../helpers/engine.ts";
+import { liveInstances } from "../helpers/stack.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { GUIDE_DOCUMENTS, GUIDE_QUERY, PUBLIC_PATHS } from "../../components/readiness/verdicts.ts";
-import { MODEL, REAL_BOOT_MS, openapiRoutes, raw, runGuidePythonClients, sweepOpenRoutes } from "./helpers.ts";
+import { MODEL, REAL_BOOT_MS, destroyAndStop, openapiRoutes, raw, realVllmStack, runGuidePythonClients, sweepOpenRoutes } from "./helpers.ts";
 
 describe("hardened launch on the real vLLM server, deployed by pulumi up", () => {
   let emu: RunningEmulator;
@@ -18,8 +17,7 @@ describe("hardened launch on the real vLLM server, deployed by pulumi up", () =>
   let upResult = "";
   let upError = "";
   beforeAll(async () => {
-    emu = await startEmulator({ ...FAST_BOOT, runtime: "vllm" });
-    p = await createTestProject({ sources: STACK_SOURCES, stackName: "realvllm", config: localStackConfig(emu, { probeTimeoutSeconds: "600" }), env: FAST_POLLS });
+    ({ emu, p } = await realVllmStack("realvllm"));
     try {
       const up = await p.stack.up();
       upResult = up.summary.result;
@@ -28,15 +26,7 @@ describe("hardened launch on the real vLLM server, deployed by pulumi up", () =>
       upError = (e as Error).message; // asserted below, so a failed deploy reads as a failed test
     }
   }, REAL_BOOT_MS + 180_000);
-  afterAll(async () => {
-    try {
-      if (p) await p.stack.destroy();
-      expect(emu ? liveInstances(emu) : []).toHaveLength(0);
-    } finally {
-      p?.cleanup();
-      await emu?.stop();
-    }
-  }, 300_000);
+  afterAll(() => destroyAndStop(p, emu), 300_000);
 
   it("pulumi up passes the readiness probe on vLLM 0.30.0's real server", () => {
     expect(upError).toBe("");

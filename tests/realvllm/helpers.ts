@@ -1,15 +1,38 @@
 // Helpers of the tests on the real vLLM server (emulator --runtime vllm): a route sweep that sends raw
 // request lines (no client-side path normalisation), the requests both servers are compared on, and a
 // JSON shape function for that comparison.
+import { expect } from "vitest";
 import { request } from "node:http";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT, defaultPython } from "../../emulator/runtime.ts";
 import { GUIDE_DOCUMENTS, GUIDE_QUERY, PUBLIC_PATHS } from "../../components/readiness/verdicts.ts";
+import { startEmulator } from "../../emulator/index.ts";
+import type { RunningEmulator } from "../../emulator/types.ts";
+import { createTestProject, type TestProject } from "../helpers/engine.ts";
+import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
 
 export const MODEL = "BAAI/bge-reranker-base";
 /** Real vLLM on 2 loaded cores: model load plus torch.compile take 40–150 s; keep wide headroom. */
 export const REAL_BOOT_MS = 600_000;
+
+/** The reranker stack, not yet deployed, against a fresh emulator whose instances run real vLLM. */
+export async function realVllmStack(stackName: string, config: Record<string, string> = {}): Promise<{ emu: RunningEmulator; p: TestProject }> {
+  const emu = await startEmulator({ ...FAST_BOOT, runtime: "vllm" });
+  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { probeTimeoutSeconds: "600", ...config }), env: FAST_POLLS });
+  return { emu, p };
+}
+
+/** `pulumi destroy`, proof that the stack's emulator has no instance left, then everything is removed. */
+export async function destroyAndStop(p: TestProject | undefined, emu: RunningEmulator | undefined, others: Array<RunningEmulator | undefined> = []): Promise<void> {
+  try {
+    if (p) await p.stack.destroy();
+    if (emu) expect(liveInstances(emu)).toHaveLength(0);
+  } finally {
+    p?.cleanup();
+    await Promise.all([emu, ...others].map((e) => e?.stop()));
+  }
+}
 
 export interface RawResponse {
   status: number;

@@ -3,12 +3,12 @@
 // failed readiness then serves as the reference for the stand-in: the same launch rented from a
 // stand-in emulator must answer the same requests with the same status codes and JSON shapes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
-import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
+import type { TestProject } from "../helpers/engine.ts";
+import { liveInstances } from "../helpers/stack.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { FAST, healthy, hostPort, rent, until, createBody } from "../emulator/helpers.ts";
-import { MODEL, PARITY_PROBES, REAL_BOOT_MS, runProbe, sweepOpenRoutes } from "./helpers.ts";
+import { MODEL, PARITY_PROBES, REAL_BOOT_MS, destroyAndStop, realVllmStack, runProbe, sweepOpenRoutes } from "./helpers.ts";
 
 describe("unhardened launch on the real vLLM server", () => {
   let emu: RunningEmulator;
@@ -16,20 +16,11 @@ describe("unhardened launch on the real vLLM server", () => {
   let p: TestProject;
   let upError = "";
   beforeAll(async () => {
-    emu = await startEmulator({ ...FAST_BOOT, runtime: "vllm" });
+    ({ emu, p } = await realVllmStack("realopen", { hardened: "false" }));
     standinEmu = await startEmulator({ ...FAST, modelLoadMs: 0 });
-    p = await createTestProject({ sources: STACK_SOURCES, stackName: "realopen", config: localStackConfig(emu, { probeTimeoutSeconds: "600", hardened: "false" }), env: FAST_POLLS });
     await p.stack.up().catch((e: Error) => { upError = e.message; });
   }, REAL_BOOT_MS + 180_000);
-  afterAll(async () => {
-    try {
-      if (p) await p.stack.destroy();
-      expect(emu ? liveInstances(emu) : []).toHaveLength(0);
-    } finally {
-      p?.cleanup();
-      await Promise.all([emu?.stop(), standinEmu?.stop()]);
-    }
-  }, 300_000);
+  afterAll(() => destroyAndStop(p, emu, [standinEmu]), 300_000);
 
   it("pulumi up fails readiness and names the routes stock vLLM leaves open", () => {
     expect(upError).toMatch(/routes open without a key: [^\n]*\/rerank/);
