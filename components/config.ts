@@ -22,6 +22,8 @@ export interface DeploymentConfig {
   selection: OfferSelection;
   /** How many replicas (endpoints on distinct machines), 1..MAX_REPLICAS. */
   replicas: number;
+  /** create-first, delete-first or auto (create-first when replicas > 1). */
+  replaceOrder: "auto" | "create-first" | "delete-first";
   maxAttempts: number;
   bootTimeoutSeconds: number;
   /** `up` replaces an instance a refresh found paused (outbid interruptible); false keeps it. */
@@ -135,6 +137,7 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
       rankBy: rankBy as OfferSelection["rankBy"],
     },
     replicas: num("replicas"),
+    replaceOrder: str("replaceOrder") as DeploymentConfig["replaceOrder"],
     maxAttempts: num("maxAttempts"),
     bootTimeoutSeconds: num("bootTimeoutSeconds"),
     replacePaused: bool("replacePaused"),
@@ -147,6 +150,7 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   if (Number.isFinite(cfgOut.replicas) && !(Number.isInteger(cfgOut.replicas) && cfgOut.replicas >= 1 && cfgOut.replicas <= MAX_REPLICAS)) {
     problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and all poll Vast through one 2.1 s-spaced client`);
   }
+  if (!["auto", "create-first", "delete-first"].includes(cfgOut.replaceOrder)) problems.push(`${key("replaceOrder")} must be "auto", "create-first" or "delete-first" (got "${cfgOut.replaceOrder}")`);
   if (!cfgOut.labelPrefix.trim()) problems.push(`${key("labelPrefix")} is empty: the reaper and the label sweeper find instances by it`);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
   return cfgOut;

@@ -95,6 +95,11 @@ export function replicaName(name: string, i: number): string {
   return i === 0 ? name : `${name}-${i}`;
 }
 
+/** Whether a replacement creates and verifies the new instance before destroying the old one. */
+export function createFirst(cfg: Pick<DeploymentConfig, "replaceOrder" | "replicas">): boolean {
+  return cfg.replaceOrder === "create-first" || (cfg.replaceOrder !== "delete-first" && (cfg.replicas ?? 1) > 1);
+}
+
 /** One replica as listed in the `replicas` output. */
 export interface ReplicaInfo {
   endpoint: string;
@@ -200,6 +205,8 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       bootTimeoutSeconds: cfg.bootTimeoutSeconds,
       replacePaused: cfg.replacePaused,
       ...(placement ? { placement } : {}),
+      // Only when set: a single-replica stack's instance inputs stay exactly as before replicas existed.
+      ...(createFirst(cfg) ? { createBeforeDelete: true } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {

@@ -42,6 +42,8 @@ describe("parseDeploymentConfig", () => {
       expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: bad })))).toContain("vast-reranker:replicas must be an integer from 1 to 5");
     }
     expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: "two" })))).toContain("vast-reranker:replicas must be a number");
+    expect(parseDeploymentConfig(stackConfig()).replaceOrder).toBe("auto");
+    expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replaceOrder: "rolling" })))).toContain('vast-reranker:replaceOrder must be "auto", "create-first" or "delete-first"');
   });
 
   it("holds no defaults of its own: a key with no value is an error naming it", () => {

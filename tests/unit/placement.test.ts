@@ -46,3 +46,14 @@ describe("replica placement", () => {
     expect(machineConflict(at(1), inst(102, 20, `${STEMS[1]}x`), [a])).toBeUndefined();
   });
 });
+
+describe("replica placement across a create-first replacement", () => {
+  it("with its own label, only siblings of the same spec count: the old generation's machines are free", () => {
+    const old = [inst(100, 10, `${STEMS[0]}0ldspec0`), inst(101, 20, `${STEMS[1]}0ldspec0`)];
+    const fresh = inst(102, 30, `${STEMS[0]}newspec1`);
+    expect([...siblingInstances(at(1), [...old, fresh], `${STEMS[1]}newspec1`).keys()]).toEqual([0]);
+    expect(siblingInstances(at(1), [...old, fresh], `${STEMS[1]}newspec1`).get(0)?.map((i) => i.id)).toEqual([102]);
+    // Without a label every generation counts (as before).
+    expect(siblingInstances(at(1), [...old, fresh]).get(0)?.map((i) => i.id)).toEqual([100, 102]);
+  });
+});

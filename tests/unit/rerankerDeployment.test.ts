@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDeploymentConfig } from "../../components/config.ts";
-import { RerankerDeployment } from "../../components/rerankerDeployment.ts";
+import { RerankerDeployment, createFirst } from "../../components/rerankerDeployment.ts";
 import { stackConfig } from "../helpers/projectConfig.ts";
 
 const IP = "203.0.113.7";
@@ -197,6 +197,8 @@ describe("RerankerDeployment (setMocks)", () => {
     const inst = registered.filter((r) => r.type.endsWith("vast:Instance"));
     for (const r of inst) expect(asSecret(r.inputs.secretEnv)).toEqual({ VLLM_API_KEY: KEY });
     expect(inst.map((r) => (r.inputs.placement as { index: number }).index).sort()).toEqual([0, 1, 2]);
+    // replaceOrder auto: create-first with several replicas.
+    for (const r of inst) expect(r.inputs.createBeforeDelete).toBe(true);
     expect(inst.map((r) => r.inputs.resourceName).sort()).toEqual(["reranker", "reranker-1", "reranker-2"]);
     expect(outs.endpoints).toHaveLength(3);
     expect(outs.pricePerHourTotal).toBe(1.26);
@@ -206,6 +208,13 @@ describe("RerankerDeployment (setMocks)", () => {
   it("replicas = 1 passes no placement (the instance's inputs are those of before replicas existed)", async () => {
     const { registered, outputsRegistered } = await deploy();
     await outputsRegistered;
-    expect(registered.find((r) => r.type.endsWith("vast:Instance"))!.inputs).not.toHaveProperty("placement");
+    const inputs = registered.find((r) => r.type.endsWith("vast:Instance"))!.inputs;
+    expect(inputs).not.toHaveProperty("placement");
+    expect(inputs).not.toHaveProperty("createBeforeDelete");
+  });
+
+  it("replaceOrder: auto is delete-first for 1 replica and create-first for more; explicit values win", () => {
+    const c = (replicas: number, replaceOrder: "auto" | "create-first" | "delete-first") => createFirst({ replicas, replaceOrder });
+    expect([c(1, "auto"), c(2, "auto"), c(1, "create-first"), c(3, "delete-first")]).toEqual([false, true, true, false]);
   });
 });

@@ -24,6 +24,12 @@ export interface VastClientOptions {
   pollFloorMs?: number;
   /** Cap of the boot status-poll back-off (default STATUS_POLL_CAP_MS in instance/boot.ts). Tests only. */
   pollCapMs?: number;
+  /**
+   * Replicas: an identical offer search within this many ms of the previous one (same key, URL and
+   * query) shares its answer instead of calling again. Replicas booting together in one provider
+   * process would otherwise search at once, and Vast allows ~10 searches a minute per key (429).
+   */
+  shareSearchMs?: number;
 }
 
 /**
@@ -140,7 +146,20 @@ function successOrThrow(opts: VastClientOptions, what: string, res: RawResponse)
   if (res.status >= 300 || b?.success === false) throw errorFrom(opts, what, res);
 }
 
+const sharedSearches = new Map<string, { at: number; result: Promise<Offer[]> }>();
+
 export async function searchOffers(opts: VastClientOptions, query: OfferQuery): Promise<Offer[]> {
+  if (!opts.shareSearchMs) return searchOnce(opts, query);
+  const key = `${opts.apiUrl}\n${opts.apiKey}\n${JSON.stringify(query)}`;
+  const hit = sharedSearches.get(key);
+  if (hit && Date.now() - hit.at < opts.shareSearchMs) return (await hit.result).map((o) => ({ ...o }));
+  const result = searchOnce(opts, query);
+  sharedSearches.set(key, { at: Date.now(), result });
+  result.catch(() => sharedSearches.delete(key));
+  return (await result).map((o) => ({ ...o }));
+}
+
+async function searchOnce(opts: VastClientOptions, query: OfferQuery): Promise<Offer[]> {
   const res = await idempotent(opts, "search offers", "POST", "api/v0/bundles/", query);
   successOrThrow(opts, "search offers", res);
   const offers = (res.body as { offers?: Offer[] } | undefined)?.offers;

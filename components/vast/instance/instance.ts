@@ -27,6 +27,8 @@ export interface VastInstanceArgs {
   replacePaused?: pulumi.Input<boolean>;
   /** Several replicas: this one's index and every replica's label stem (placement.ts). */
   placement?: pulumi.Input<ReplicaPlacement>;
+  /** Replace create-first (new instance verified before the old is destroyed); default delete-first. */
+  createBeforeDelete?: pulumi.Input<boolean>;
 }
 
 export class VastInstance extends ProjectDynamicResource {

@@ -34,6 +34,12 @@ export interface VastInstanceInputs {
    * removed changes nothing here).
    */
   placement?: ReplicaPlacement;
+  /**
+   * true: a replacement creates (and the probe verifies) the new instance before the old one is
+   * destroyed, at the end of the update. Undefined/false: the old one goes first (no double billing).
+   * Read only by diff: changing it alone changes nothing.
+   */
+  createBeforeDelete?: boolean;
   /** Filled in by check(). */
   label?: string;
 }

@@ -64,8 +64,9 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     const pausedOut = !dead && olds.paused === true && news.replacePaused !== false;
     const replaces = [...replacedKeys(olds as unknown as Record<string, unknown>, next), ...(dead ? ["status"] : []), ...(pausedOut ? ["paused"] : [])];
     const inPlace = IN_PLACE_KEYS.filter((k) => stableJson((olds as unknown as Record<string, unknown>)[k]) !== stableJson(next[k]));
-    // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first.
-    return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
+    // Two paid GPUs for one endpoint is a cost, not a feature: the old one goes first, unless the
+    // deployment asked for create-first (replicas: no moment without a verified endpoint).
+    return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: news.createBeforeDelete !== true };
   }
 
   async create(inputs: VastInstanceInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -75,11 +76,13 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     const persisted = withoutSecrets(inputs);
     try {
       const placement = inputs.placement;
+      const replicated = placement !== undefined && placement.stems.length > 1;
       const { instance, offerId } = await bootInstance({
-        opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
-        ...(placement && placement.stems.length > 1 ? {
-          placeOffers: async (ranked) => placeOffers(placement, ranked, await vast.listInstances(opts)),
-          machineConflict: async (inst) => machineConflict(placement, inst, await vast.listInstances(opts)),
+        // Replicas booting together share one offer search (Vast: ~10 a minute per key) and so rank the same market.
+        opts: replicated ? { ...opts, shareSearchMs: 6_000 } : opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
+        ...(replicated ? {
+          placeOffers: async (ranked) => placeOffers(placement, ranked, await vast.listInstances(opts), label),
+          machineConflict: async (inst) => machineConflict(placement, inst, await vast.listInstances(opts), label),
         } : {}),
       });
       return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };

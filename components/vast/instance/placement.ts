@@ -20,14 +20,21 @@ export interface ReplicaPlacement {
   stems: string[];
 }
 
-/** Live (not unloaded) instances that carry a sibling's stem, by sibling index. */
-export function siblingInstances(placement: ReplicaPlacement, instances: Instance[]): Map<number, Instance[]> {
+/**
+ * Live (not unloaded) instances that carry a sibling's stem, by sibling index. With `myLabel`, only
+ * siblings of the same container spec count (their label is their stem + my spec hash): during a
+ * create-first replacement the old generation is going away, and its machines may serve the new one.
+ */
+export function siblingInstances(placement: ReplicaPlacement, instances: Instance[], myLabel?: string): Map<number, Instance[]> {
   const out = new Map<number, Instance[]>();
+  const myStem = placement.stems[placement.index] ?? "";
+  const spec = myLabel !== undefined && myLabel.startsWith(myStem) ? myLabel.slice(myStem.length) : undefined;
   for (const inst of instances) {
     if (inst.cur_state === "unloaded" || inst.intended_status === "destroyed") continue;
     const label = inst.label ?? "";
     placement.stems.forEach((stem, i) => {
       if (i === placement.index || !stem || !label.startsWith(stem)) return;
+      if (spec !== undefined && label !== `${stem}${spec}`) return;
       out.set(i, [...(out.get(i) ?? []), inst]);
     });
   }
@@ -35,8 +42,8 @@ export function siblingInstances(placement: ReplicaPlacement, instances: Instanc
 }
 
 /** Rule 1: the ranked offers in the order this replica should try them (siblings' machines removed). */
-export function placeOffers(placement: ReplicaPlacement, ranked: Offer[], instances: Instance[]): Offer[] {
-  const siblings = siblingInstances(placement, instances);
+export function placeOffers(placement: ReplicaPlacement, ranked: Offer[], instances: Instance[], myLabel?: string): Offer[] {
+  const siblings = siblingInstances(placement, instances, myLabel);
   const taken = new Set([...siblings.values()].flat().map((i) => i.machine_id));
   const free = ranked.filter((o) => !taken.has(o.machine_id));
   const missing = placement.stems.map((_, i) => i).filter((i) => i === placement.index || !siblings.has(i));
@@ -49,8 +56,8 @@ export function placeOffers(placement: ReplicaPlacement, ranked: Offer[], instan
 }
 
 /** Rule 2: why this replica's running instance must yield its machine, or undefined. */
-export function machineConflict(placement: ReplicaPlacement, mine: Instance, instances: Instance[]): string | undefined {
-  for (const [i, list] of siblingInstances(placement, instances)) {
+export function machineConflict(placement: ReplicaPlacement, mine: Instance, instances: Instance[], myLabel?: string): string | undefined {
+  for (const [i, list] of siblingInstances(placement, instances, myLabel)) {
     const clash = list.find((s) => s.machine_id === mine.machine_id && s.id !== mine.id);
     if (clash && i < placement.index) return `machine ${mine.machine_id} already serves replica ${i} (instance ${clash.id}); replica ${placement.index} yields it`;
   }
