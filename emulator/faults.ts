@@ -13,6 +13,7 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
   outbid: "instance",
   outbid_resume: "instance",
   model_load_fail: "instance",
+  never_serve: "instance",
   price_change: "instance",
   slow: "http",
   http_429: "http",

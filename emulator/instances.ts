@@ -174,7 +174,7 @@ export class Instances {
   private start(rec: Rec): void {
     const argv = launchArgv(rec.req);
     // Tailed market, a host that never serves: `running`, ports mapped, nothing ever listens.
-    if (!argv || rec.plan?.fate.kind === "never_serve") return;
+    if (!argv || rec.plan?.fate.kind === "never_serve" || rec.faults.has("never_serve")) return;
     const env = containerEnv({
       id: rec.id,
       runtime: this.rt.runtime,

@@ -13,6 +13,7 @@ export type FaultKind =
   | "outbid" // an interruptible (bid) instance is paused, not destroyed; resumes after `resumeAfterMs` if given
   | "outbid_resume" // a paused (outbid) interruptible instance regains priority and resumes
   | "model_load_fail" // the vLLM stand-in never becomes healthy
+  | "never_serve" // the instance runs with its ports mapped but nothing is ever started behind them
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
   | "http_5xx" // the next `count` matching calls answer 502/503

@@ -119,20 +119,22 @@ describe("two stacks, hosts that fail", () => {
     expect(left).toBe(0);
   }, 300_000);
 
-  it("model never loads: up fails naming the readiness check, the instance stays tracked, destroy removes it", async () => {
+  it("model never loads on any host: the provider sees each container exit before /health answers, destroys it, and up fails with nothing left", async () => {
     await p.stack.setConfig("vast-reranker:probeTimeoutSeconds", { value: "10" });
     try {
       const ids0 = emu.instances().length;
-      emu.injectFault({ kind: "model_load_fail" });
+      // The provider checks /health itself (issue 14), so a model that never loads is a failed boot
+      // (the stand-in exits: `exited`), failed over like any other, on every host here.
+      emu.injectFault({ kind: "model_load_fail", count: -1 });
       const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);
       expect(up.code).not.toBe(0);
-      expect(up.output).toMatch(/readiness failed: \/health did not answer 200 within 10 s/);
-      expect(up.output).toMatch(/reranker-readiness/);
+      expect(up.output).toMatch(/no Vast instance became ready/);
+      expect(up.output).toMatch(/instance is exited/);
       const created = emu.instances().slice(ids0);
-      expect(created).toHaveLength(1);
+      expect(created).toHaveLength(3);
       expect(emu.instanceLogs(created[0].id)).toMatch(/error/i); // the stand-in's engine error
-      // The instance is in state (so destroy knows it); the endpoint outputs never resolved.
-      expect(trackedIds(p)).toEqual([created[0].id]);
+      // Every rented instance was destroyed and confirmed: nothing in state, the outputs never resolved.
+      expect(trackedIds(p)).toEqual([]);
       const outputs = stackOutputs(p);
       expect(outputs.endpoint).toBeUndefined();
       const unknown = unknownInstances(emu, [p]);

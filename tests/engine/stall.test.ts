@@ -48,4 +48,25 @@ describe("stall-aware failover (engine)", () => {
       throw e;
     }
   }, 240_000);
+
+  it("a host that runs but never serves (/health refused) is failed over by the provider, not left to the probe", async () => {
+    try {
+      const rents0 = rentCalls(emu);
+      emu.injectFault({ kind: "never_serve" });
+      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);
+      expect(up.code, up.output.slice(-3000)).toBe(0);
+      expect(up.output).toMatch(/waiting for \/health/);
+      expect(up.output).toMatch(/destroying instance \d+: stalled \(failing over early\): running but not serving: \/health never answered 200/);
+      expect(rentCalls(emu) - rents0).toBe(2);
+      const live = liveInstances(emu);
+      expect(live).toHaveLength(1);
+      expect(trackedIds(p)).toEqual([live[0].id]);
+      const down = await runPulumi(p, ["destroy", "--yes", "--skip-preview"]);
+      expect(down.code, down.output.slice(-2000)).toBe(0);
+      expect(liveInstances(emu)).toHaveLength(0);
+    } catch (e) {
+      await resetAfterFailure(p, emu);
+      throw e;
+    }
+  }, 240_000);
 });

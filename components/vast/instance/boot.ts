@@ -62,6 +62,26 @@ export const STATUS_POLL_CAP_MS = 12_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** GET http://ip:port/health: vLLM answers it without the API key; 200 = the endpoint serves. */
+export async function httpHealth(_inst: Instance, ip: string, port: number): Promise<boolean> {
+  try {
+    const r = await fetch(`http://${ip}:${port}/health`, { signal: AbortSignal.timeout(3_000) });
+    await r.body?.cancel();
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The provider checks /health itself for vLLM images (ready = serving), so a host that runs but never
+ * serves is failed over like a stalled pull instead of failing the readiness probe after the deploy.
+ * Other images (tests' base image) serve nothing to check: running + port mapped is ready.
+ */
+export function checksHealth(image: string): boolean {
+  return /(^|\/)vllm[-/]|vllm-openai/i.test(image);
+}
+
 type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number };
 
 /** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
@@ -102,8 +122,9 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
     let verdict = judgeBoot(inst, ctx.inputs.containerPort, (now - started) / scale);
     const elapsed = secs((now - started) / scale);
     let healthy: boolean | null = null;
-    if (verdict.kind === "ready" && ctx.health) {
-      healthy = await ctx.health(inst as Instance, verdict.ip, verdict.port).catch(() => false);
+    const health = ctx.health ?? (checksHealth(ctx.inputs.image) ? httpHealth : undefined);
+    if (verdict.kind === "ready" && health) {
+      healthy = await health(inst as Instance, verdict.ip, verdict.port).catch(() => false);
       if (!healthy) verdict = { kind: "pending", phase: `running at ${verdict.ip}:${verdict.port}, waiting for /health` };
     }
     if (verdict.kind === "ready") {
