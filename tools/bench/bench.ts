@@ -16,6 +16,7 @@ import {
   childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
   type Pair, type PairSummary, type ProbeReport, type RouteCounts, type Row,
 } from "./report.ts";
+import { marketBench, marketMarkdown } from "./market.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -23,6 +24,8 @@ const { values: opt } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "weight-only": { type: "boolean", default: false },
+    "market-only": { type: "boolean", default: false }, // tools/bench/market.ts (issue 14)
+    deploys: { type: "string" },
     runs: { type: "string" },
     pairs: { type: "string" },
     "loading-ms": { type: "string" },
@@ -378,6 +381,15 @@ function machine() {
   };
 }
 
+// npm run bench -- --market-only [--deploys N]: only the tailed-market rows (tools/bench/market.ts), no Pulumi engine.
+async function marketOnly(): Promise<void> {
+  const deploys = intOpt("deploys", 30, 1);
+  const { summaries, rows } = await marketBench({ deploys, scale: 200, log });
+  console.log(formatTable(rows));
+  console.log(`\n${marketMarkdown(summaries, deploys, 200)}`);
+  if (rows.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const base = mkdtempSync(join(tmpdir(), "vr-bench-"));
@@ -463,6 +475,7 @@ async function main(): Promise<void> {
       pairRow("pulumi preview, bad config ÷ good config of the same program", badPreview, 2, ["bad config", "good config"]),
     ];
     const rows: Row[] = weightOnly ? weightRows : [
+      ...(await marketBench({ deploys: intOpt("deploys", 30, 1), scale: 200, log })).rows, // tools/bench/market.ts: tailed market, flat vs stall-aware
       row(`lag: stand-in /health 200 → pulumi up exits (median of ${deploys.length})`, median(lags), " s", 3, { cmp: "<=", limit: 0.5 },
         `runs: ${lags.map((l) => l.toFixed(3)).join(", ")}; medians after /health 200: probe exits ${med((d) => d.probeExitS)} s (its checks ${median(checks).toFixed(0)} ms), pulumi exits ${med((d) => d.engineTailS)} s after the probe; probe process started ${med((d) => d.probeStartS)} s`),
       row(`Vast API calls per deploy (boot ${bootS} s + model load ${settings.modelLoadMs / 1000} s)`, medianDeploy.total, "", 0, undefined, `${formatRoutes(medianDeploy.calls)}; ${medianDeploy.throttled} answered 429`),
@@ -512,4 +525,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (opt["market-only"]) await marketOnly();
+else await main();
