@@ -2,7 +2,7 @@
 // fixed boot timings: readiness lag, Vast API calls per deploy/destroy, program weight (preview and
 // no-op up vs a one-resource baseline, interleaved; a bad-config preview vs a good one), probe duration,
 // load-test overhead.
-// Usage: npm run bench [-- --quick] [--weight-only] [--runs N] [--pairs N] [--loading-ms N] [--model-load-ms N]
+// Usage: npm run bench [-- --quick] [--weight-only] [--replicas-only] [--runs N] [--pairs N] [--loading-ms N] [--model-load-ms N]
 //        [--long-loading-ms N | --no-long] [--rate-limits vast|off] [--out FILE] [--keep]
 // See docs/benchmarks.md for what each number means.
 import { spawn, execFileSync } from "node:child_process";
@@ -17,6 +17,7 @@ import {
   type Pair, type PairSummary, type ProbeReport, type RouteCounts, type Row,
 } from "./report.ts";
 import { marketBench, marketMarkdown } from "./market.ts";
+import { replicaRows } from "./replicas.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -26,6 +27,7 @@ const { values: opt } = parseArgs({
     "weight-only": { type: "boolean", default: false },
     "market-only": { type: "boolean", default: false }, // tools/bench/market.ts (issue 14)
     deploys: { type: "string" },
+    "replicas-only": { type: "boolean", default: false },
     runs: { type: "string" },
     pairs: { type: "string" },
     "loading-ms": { type: "string" },
@@ -495,6 +497,7 @@ async function main(): Promise<void> {
         ? row(`load test overhead vs bare undici loop (${settings.loadtestRequests} requests ×5 rounds, interleaved, median ratio)`, lt.overhead, "×", 3, { cmp: "<=", limit: 1.1 },
           `${lt.report.requestsPerSecond.toFixed(1)} req/s, ${lt.report.pairsPerSecond.toFixed(0)} pairs/s, p50 ${lt.report.p50.toFixed(1)} ms, p95 ${lt.report.p95.toFixed(1)} ms, p99 ${lt.report.p99.toFixed(1)} ms (stand-in, not a GPU)`)
         : { metric: "load test overhead vs bare undici loop", value: "skipped", target: "<= 1.1×", detail: "--weight-only" },
+      ...(await replicaRows({ pairs: settings.pairs, log, loadingMs: settings.loadingMs, modelLoadMs: settings.modelLoadMs })), // tools/bench/replicas.ts
     ];
     const loadEnd = loadavg();
     const result = {
@@ -526,4 +529,5 @@ async function main(): Promise<void> {
 }
 
 if (opt["market-only"]) await marketOnly();
+else if (opt["replicas-only"]) console.log(formatTable(await replicaRows({ pairs: intOpt("pairs", 2, 1), log, loadingMs: settings.loadingMs, modelLoadMs: settings.modelLoadMs }))); // tools/bench/replicas.ts
 else await main();

@@ -30,6 +30,25 @@ export interface VastClientOptions {
    * process would otherwise search at once, and Vast allows ~10 searches a minute per key (429).
    */
   shareSearchMs?: number;
+  /**
+   * Replicas: space this process's rents (PUT /asks/{id}) and instance lists (GET /v1/instances) by
+   * Vast's per-key thresholds (4.5 s, 1 s) instead of colliding and backing off on 429s.
+   */
+  paceReplicas?: boolean;
+}
+
+/** Vast's per-key minimum intervals of the routes replicas call together (docs/vast-api.md §6). */
+export const RENT_FLOOR_MS = 4_600;
+export const LIST_FLOOR_MS = 1_100;
+const nextSlotAt = new Map<string, number>();
+
+async function pace(opts: VastClientOptions, route: string, floorMs: number): Promise<void> {
+  if (!opts.paceReplicas) return;
+  const key = `${opts.apiUrl}\n${opts.apiKey}\n${route}`;
+  const now = Date.now();
+  const at = Math.max(now, nextSlotAt.get(key) ?? 0);
+  nextSlotAt.set(key, at + floorMs);
+  if (at > now) await sleep(at - now);
 }
 
 /**
@@ -182,6 +201,7 @@ export async function rentOffer(opts: VastClientOptions, offerId: number, body: 
   const what = `rent offer ${offerId}`;
   for (let i = 0; ; i++) {
     let res: RawResponse;
+    await pace(opts, "rent", RENT_FLOOR_MS);
     try {
       res = await send(opts, "PUT", `api/v0/asks/${offerId}/`, body);
     } catch (e) {
@@ -235,6 +255,7 @@ export async function listInstances(opts: VastClientOptions, selectFilters: Reco
   const all: Instance[] = [];
   let token: string | null = null;
   for (let page = 0; page < 200; page++) {
+    await pace(opts, "list", LIST_FLOOR_MS);
     const query: Record<string, string> = { select_filters: JSON.stringify(selectFilters), limit: "25" };
     if (token) query.after_token = token;
     const res = await idempotent(opts, "list instances", "GET", "api/v1/instances/", undefined, query);

@@ -78,8 +78,9 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
       const placement = inputs.placement;
       const replicated = placement !== undefined && placement.stems.length > 1;
       const { instance, offerId } = await bootInstance({
-        // Replicas booting together share one offer search (Vast: ~10 a minute per key) and so rank the same market.
-        opts: replicated ? { ...opts, shareSearchMs: 6_000 } : opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
+        // Replicas booting together share one offer search (Vast: ~10 a minute per key) and so rank the
+        // same market; their rents and instance lists are spaced by Vast's per-key thresholds.
+        opts: replicated ? { ...opts, shareSearchMs: 6_000, paceReplicas: true } : opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
         ...(replicated ? {
           placeOffers: async (ranked) => placeOffers(placement, ranked, await vast.listInstances(opts), label),
           machineConflict: async (inst) => machineConflict(placement, inst, await vast.listInstances(opts), label),

@@ -1,0 +1,86 @@
+// Replicas benchmark row (issue 13): wall time of a 3-replica `pulumi up` ÷ a 1-replica `up` of the
+// same program against the emulator, with Vast's rate limits on (the client's 2.1 s GET
+// /instances/{id} spacing is shared by all replicas of one provider process). Interleaved pairs,
+// each side on a fresh stack that is destroyed after; target <= 1.3×.
+// Run alone: npm run bench -- --replicas-only [--pairs N]
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startEmulator, VAST_RATE_LIMITS } from "../../emulator/index.ts";
+import { median, row, type Row } from "./report.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: number; out: string }> {
+  return new Promise((res, rej) => {
+    const t0 = performance.now();
+    const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => { out += d; });
+    child.stderr.on("data", (d: Buffer) => { out += d; });
+    child.on("error", rej);
+    child.on("close", (code) => res({ code, ms: performance.now() - t0, out }));
+  });
+}
+
+export interface ReplicaBenchOptions {
+  pairs: number;
+  log: (m: string) => void;
+  /** Emulator boot timings (ms). */
+  pendingMs?: number;
+  createdMs?: number;
+  loadingMs?: number;
+  modelLoadMs?: number;
+}
+
+/** Measures and returns the row; starts and stops its own emulator and stacks. */
+export async function replicaRows(o: ReplicaBenchOptions): Promise<Row[]> {
+  const base = mkdtempSync(join(tmpdir(), "vr-bench-replicas-"));
+  const dir = join(base, "project");
+  mkdirSync(dir);
+  mkdirSync(join(base, "backend"));
+  for (const s of ["Pulumi.yaml", "package.json"]) copyFileSync(join(ROOT, s), join(dir, s));
+  for (const s of ["index.ts", "components", "node_modules"]) symlinkSync(join(ROOT, s), join(dir, s));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ["VAST_POLL_FIRST_MS", "VAST_POLL_CAP_MS", "VAST_BACKOFF_MS", "VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
+  Object.assign(env, {
+    PULUMI_BACKEND_URL: `file://${join(base, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "vast-reranker-bench",
+    PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  });
+  const emu = await startEmulator({
+    pendingMs: o.pendingMs ?? 500, createdMs: o.createdMs ?? 1000, loadingMs: o.loadingMs ?? 3000, modelLoadMs: o.modelLoadMs ?? 6000,
+    lingerDeletedMs: 0, readLagMs: 0, rateLimits: VAST_RATE_LIMITS,
+  });
+  const p = (stack: string, args: string[]) => run([...args, "--stack", stack, "--non-interactive"], dir, env);
+  const must = async (stack: string, args: string[]) => {
+    const r = await p(stack, args);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${stack}) exited ${r.code}:\n${r.out.split("\n").slice(-30).join("\n")}`);
+    return r;
+  };
+  try {
+    for (const [stack, n] of [["r1", "1"], ["r3", "3"]] as const) {
+      await run(["stack", "init", stack, "--non-interactive"], dir, env);
+      await must(stack, ["config", "set", "vast:apiUrl", emu.url]);
+      await must(stack, ["config", "set", "--secret", "vast:apiKey", emu.apiKey]);
+      await must(stack, ["config", "set", "vast-reranker:replicas", n]);
+    }
+    const one: number[] = [];
+    const three: number[] = [];
+    for (let i = 0; i < o.pairs; i++) {
+      for (const [stack, into] of [["r1", one], ["r3", three]] as const) {
+        const up = await must(stack, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
+        into.push(up.ms / 1000);
+        o.log(`replicas: ${stack} up ${(up.ms / 1000).toFixed(1)} s (pair ${i + 1}/${o.pairs})`);
+        await must(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
+      }
+    }
+    const ratios = one.map((t, i) => three[i] / t);
+    return [row(`pulumi up, 3 replicas ÷ 1 replica, wall time (median of ${o.pairs} interleaved pairs, Vast rate limits on)`, median(ratios), "×", 2, { cmp: "<=", limit: 1.3 },
+      `1 replica ${median(one).toFixed(1)} s, 3 replicas ${median(three).toFixed(1)} s; ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}; boot ${((o.pendingMs ?? 500) + (o.createdMs ?? 1000) + (o.loadingMs ?? 3000)) / 1000} s + model load ${(o.modelLoadMs ?? 6000) / 1000} s`)];
+  } finally {
+    for (const stack of ["r1", "r3"]) await p(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]).catch(() => undefined);
+    await emu.stop();
+    rmSync(base, { recursive: true, force: true });
+  }
+}
