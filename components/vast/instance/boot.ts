@@ -128,7 +128,7 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
       if (!healthy) verdict = { kind: "pending", phase: `running at ${verdict.ip}:${verdict.port}, waiting for /health` };
     }
     if (verdict.kind === "ready") {
-      ctx.log(`${prefix} instance ${id} ${healthy ? "serving" : "running"} at ${verdict.ip}:${verdict.port} after ${elapsed}`);
+      ctx.log(`${prefix} instance ${id} running at ${verdict.ip}:${verdict.port} after ${elapsed}${healthy ? ", /health 200" : ""}`);
       return { ok: true, instance: inst as Instance };
     }
     if (verdict.kind === "failed") return { ok: false, reason: `${verdict.reason} (after ${elapsed})`, machineId };
