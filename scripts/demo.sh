@@ -3,18 +3,26 @@
 # a Cohere-client rerank of the guide's example → teardown (unless --keep).
 # --real-vllm: the emulator's instances run the real vLLM server (CPU build, tiny generated model)
 # instead of the fast stand-in; the first run installs it (scripts/setup-vllm.sh, several GB).
+# --replicas N: N verified replicas on distinct machines; the rerank goes through the failover client
+# (components/client/failover.ts), and with N > 1 the demo kills replica 0's server to show failover.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 keep=0
 runtime=standin
-for a in "$@"; do
-  case "$a" in
+replicas=1
+usage() { echo "usage: npm run demo [-- --keep] [-- --real-vllm] [-- --replicas N]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
     --keep) keep=1 ;;
     --real-vllm) runtime=vllm ;;
-    *) echo "usage: npm run demo [-- --keep] [-- --real-vllm]" >&2; exit 2 ;;
+    --replicas) [ $# -ge 2 ] || usage; replicas="$2"; shift ;;
+    --replicas=*) replicas="${1#--replicas=}" ;;
+    *) usage ;;
   esac
+  shift
 done
+case "$replicas" in ''|*[!0-9]*) usage ;; esac
 
 # shellcheck disable=SC1091
 . scripts/prepare.sh
@@ -55,21 +63,38 @@ pulumi stack select --create local --non-interactive >/dev/null
 pulumi config set vast:apiUrl "$VAST_API_URL" --stack local
 pulumi config set --secret vast:apiKey "$VAST_API_KEY" --stack local
 # Real vLLM on CPU loads and compiles the model in about a minute (more on a busy machine).
-if [ "$runtime" = vllm ]; then pulumi config set vast-reranker:probeTimeoutSeconds 600 --stack local; fi
+if [ "$runtime" = vllm ]; then
+  export VAST_STALL_TIME_SCALE=10 # CPU vLLM loads slower than the GPU hosts the stall policy expects
+  pulumi config set vast-reranker:bootTimeoutSeconds 600 --stack local
+  pulumi config set vast-reranker:probeTimeoutSeconds 600 --stack local
+fi
+pulumi config set vast-reranker:replicas "$replicas" --stack local
 echo "== pulumi up (stack local)"
 pulumi up --yes --stack local --non-interactive --suppress-progress
 echo "== outputs"
 pulumi stack output --stack local
-echo "== the guide's example through the Cohere client (CohereClientV2, base URL = server root)"
 out="$(pulumi stack output --json --show-secrets --stack local)"
-RERANKER_ENDPOINT="$(node -e 'console.log(JSON.parse(process.argv[1]).cohereBaseUrl)' "$out")" \
-RERANKER_API_KEY="$(node -e 'console.log(JSON.parse(process.argv[1]).apiKey)' "$out")" \
-RERANKER_MODEL="BAAI/bge-reranker-base" QUERY="What is Deep Learning?" \
-DOCUMENTS='["Deep learning is a subset of machine learning that uses neural networks with many layers","The weather is nice today","Deep learning enables computers to learn from large amounts of data","I like pizza"]' \
-  node "$root/examples/consumer/rerank.ts" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      for (const r of JSON.parse(s)) console.log(`Score: ${r.score.toFixed(6)} | ${r.text.slice(0, 60)}...`);
-    });'
+rerank() {
+  RERANKER_ENDPOINTS="$(node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1]).endpoints))' "$out")" \
+  RERANKER_API_KEY="$(node -e 'console.log(JSON.parse(process.argv[1]).apiKey)' "$out")" \
+  RERANKER_MODEL="BAAI/bge-reranker-base" QUERY="What is Deep Learning?" \
+  DOCUMENTS='["Deep learning is a subset of machine learning that uses neural networks with many layers","The weather is nice today","Deep learning enables computers to learn from large amounts of data","I like pizza"]' \
+    node "$root/examples/consumer/rerank.ts" | node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        for (const r of JSON.parse(s)) console.log(`Score: ${r.score.toFixed(6)} | ${r.text.slice(0, 60)}...`);
+      });'
+}
+echo "== the guide's example through the failover client (Cohere's rerank request shape) over $replicas replica(s)"
+rerank
+if [ "$replicas" -gt 1 ]; then
+  first="$(node -e 'console.log(JSON.parse(process.argv[1]).replicas[0].instanceId)' "$out")"
+  echo "== replica 0 (instance $first) loses its host: the emulator's offline fault; the client fails over"
+  curl -fsS -X POST -H "authorization: Bearer $VAST_API_KEY" -H 'content-type: application/json' \
+    -d "{\"kind\":\"offline_after_running\",\"instanceId\":$first}" "$VAST_API_URL/_emulator/faults" >/dev/null || echo "   (could not inject the fault)"
+  sleep 1
+  rerank
+  echo "== pulumi refresh reports it; the next pulumi up replaces it while the others serve (vast-reranker:replaceOrder)"
+fi
 if [ "$keep" = 1 ]; then
   cat <<MSG
 == kept running: emulator pid $emu_pid at $VAST_API_URL, stack "local" in $demo/state

@@ -16,10 +16,16 @@ export const MODEL = "BAAI/bge-reranker-base";
 /** Real vLLM on 2 loaded cores: model load plus torch.compile take 40–150 s; keep wide headroom. */
 export const REAL_BOOT_MS = 600_000;
 
+/**
+ * vLLM on 2 CPU cores loads a model far slower than a GPU host the stall policy's expectations are
+ * made for (components/vast/instance/stallVerdict.ts): its thresholds are stretched (test-only knob).
+ */
+export const REAL_VLLM_ENV = { ...FAST_POLLS, VAST_STALL_TIME_SCALE: "10" };
+
 /** The reranker stack, not yet deployed, against a fresh emulator whose instances run real vLLM. */
 export async function realVllmStack(stackName: string, config: Record<string, string> = {}): Promise<{ emu: RunningEmulator; p: TestProject }> {
   const emu = await startEmulator({ ...FAST_BOOT, runtime: "vllm" });
-  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { probeTimeoutSeconds: "600", ...config }), env: FAST_POLLS });
+  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { bootTimeoutSeconds: "600", probeTimeoutSeconds: "600", ...config }), env: REAL_VLLM_ENV });
   return { emu, p };
 }
 
