@@ -5,7 +5,7 @@
 // typed getters, and this module only reports what they refuse, naming each key. The rules about
 // what a value means (offers, image, launch, boot) live in components/vast/instance/validate.ts,
 // components/vast/offers/offerValidation.ts and components/vllm/launch.ts.
-import { Config } from "@pulumi/pulumi/config.js";
+import { Config } from "@pulumi/pulumi";
 import { RANK_BY, type OfferSelection } from "./vast/offers/offerQuery.ts";
 
 export interface DeploymentConfig {
