@@ -8,7 +8,7 @@ import { createTestProject, type TestProject } from "../helpers/engine.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
-import { rentCalls, resetAfterFailure, runPulumi, trackedIds, unknownInstances } from "../helpers/chaos.ts";
+import { rentCalls, resetAfterFailure, runPulumi, trackedIds, unknownInstances, waitUntil } from "../helpers/chaos.ts";
 
 let emu: RunningEmulator;
 let p: TestProject;
@@ -44,6 +44,31 @@ describe("stall-aware failover (engine)", () => {
       expect(down.code, down.output.slice(-2000)).toBe(0);
       expect(liveInstances(emu)).toHaveLength(0);
     } catch (e) {
+      await resetAfterFailure(p, emu);
+      throw e;
+    }
+  }, 240_000);
+
+  it("a host 5-10x slower than its advertised inet_down is abandoned on the stall verdict; the next serves", async () => {
+    try {
+      const rents0 = rentCalls(emu);
+      // Tailed market model for the next rent only: every host slow (5-10x), in 1/20 of real time.
+      emu.setTail({ seed: 3, timeScale: 0.05, stallLoading: 0, neverServe: 0, slow: 1 });
+      const up = runPulumi(p, ["up", "--yes", "--skip-preview"]);
+      await waitUntil("the first rent", () => rentCalls(emu) > rents0, 60_000, 20);
+      emu.setTail(null);
+      const done = await up;
+      expect(done.code, done.output.slice(-3000)).toBe(0);
+      expect(done.output).toMatch(/stalled \(failing over early\): image pull too slow/);
+      expect(rentCalls(emu) - rents0).toBe(2);
+      const slow = emu.instances().find((i) => i._emulator.tail?.fate === "slow");
+      expect(slow?._emulator.destroyed).toBe(true);
+      expect(liveInstances(emu)).toHaveLength(1);
+      const down = await runPulumi(p, ["destroy", "--yes", "--skip-preview"]);
+      expect(down.code, down.output.slice(-2000)).toBe(0);
+      expect(liveInstances(emu)).toHaveLength(0);
+    } catch (e) {
+      emu.setTail(null);
       await resetAfterFailure(p, emu);
       throw e;
     }
