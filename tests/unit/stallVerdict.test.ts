@@ -11,8 +11,8 @@ describe("expectedBoot", () => {
     const e = expectedBoot({ inet_down: 800, disk_bw: 2000 }, { imageGb: 10, modelGb: 1 });
     // 10 GB at 100 MB/s = 100 s, + 5 s extraction, + 20 s create overhead
     expect(e.pullMs).toBe(125_000);
-    // 1 GB at 100 MB/s = 10 s, + 30 s engine start
-    expect(e.loadMs).toBe(40_000);
+    // 1 GB at 100 MB/s = 10 s, + 60 s engine start
+    expect(e.loadMs).toBe(70_000);
   });
   it("a faster host is expected ready sooner; missing fields fall back to medians", () => {
     expect(expectedReadyMs({ inet_down: 2000, disk_bw: 3000 })).toBeLessThan(expectedReadyMs({ inet_down: 200, disk_bw: 3000 }));
