@@ -40,6 +40,7 @@ const BATCHES: Batch[] = [
   // The CLI checks the types Pulumi.yaml declares before the program runs (one error per run).
   ...[
     { key: "maxAttempts", value: "three", type: "integer" },
+    { key: "replicas", value: "two", type: "integer" },
     { key: "bootTimeoutSeconds", value: "15m", type: "integer" },
     { key: "probeTimeoutSeconds", value: "ten", type: "integer" },
     { key: "maxModelLen", value: "512k", type: "integer" },
@@ -62,6 +63,8 @@ const BATCHES: Batch[] = [
       { key: "bidPricePerHour", value: "low", expect: /vast-reranker:bidPricePerHour must be a number \(got "low"\)/ },
       { key: "probeTimeoutSeconds", value: 5, expect: /vast-reranker:probeTimeoutSeconds must be >= 10 \(got 5\)/ },
       { key: "labelPrefix", value: " ", expect: /vast-reranker:labelPrefix is empty/ },
+      { key: "replicas", value: 0, expect: /vast-reranker:replicas must be an integer from 1 to 5 \(got 0\)/ },
+      { key: "replaceOrder", value: "rolling", expect: /vast-reranker:replaceOrder must be "auto", "create-first" or "delete-first" \(got "rolling"\)/ },
     ],
   },
   {
@@ -131,6 +134,7 @@ const BATCHES: Batch[] = [
       { key: "env", value: `-p 8000:8000 -e HF_TOKEN=${"x".repeat(300)}`, expect: /env HF_TOKEN is 300 characters; Vast accepts 256 per variable/ },
     ],
   },
+  { name: "replicas above the bound", cases: [{ key: "replicas", value: 6, expect: /vast-reranker:replicas must be an integer from 1 to 5 \(got 6\)/ }] },
   { name: "vast:apiUrl without a scheme", cases: [{ key: "vast:apiUrl", value: "console.vast.ai", expect: /vast:apiUrl "console\.vast\.ai" is not an http\(s\) URL/ }] },
 ];
 
