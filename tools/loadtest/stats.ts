@@ -1,4 +1,5 @@
 // Pure helpers of the load test: synthetic workloads, latency percentiles, the report.
+import { rng } from "../../emulator/tail.ts";
 
 /** Nearest-rank percentile of sorted-or-not samples (ms). */
 export function percentile(samples: number[], p: number): number {
@@ -10,17 +11,8 @@ export function percentile(samples: number[], p: number): number {
 
 const WORDS = "deep learning neural network model data training vector search query document relevance ranking retrieval language text token embedding layer weight gradient inference server latency".split(" ");
 
-/** Deterministic pseudo-random generator (mulberry32) so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random generator (mulberry32) so runs are comparable; the emulator's market uses the same. */
+export { rng };
 
 export interface Workload {
   query: string;
