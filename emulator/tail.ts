@@ -1,4 +1,4 @@
-// A market with a tail (issue 14): per-host boot times derived from the offer's advertised inet_down /
+// A market with a tail: per-host boot times derived from the offer's advertised inet_down /
 // disk_bw with random variation, and a seeded share of hosts that stall in `loading`, go `running` but
 // never serve, or are 5–10× slower than they advertise. Seeded: one seed, one market, one set of fates.
 // The numbers and where they come from: emulator/README.md "Market model with a tail".

@@ -123,7 +123,7 @@ describe("two stacks, hosts that fail", () => {
     await p.stack.setConfig("vast-reranker:probeTimeoutSeconds", { value: "10" });
     try {
       const ids0 = emu.instances().length;
-      // The provider checks /health itself (issue 14), so a model that never loads is a failed boot
+      // The provider checks /health itself, so a model that never loads is a failed boot
       // (the stand-in exits: `exited`), failed over like any other, on every host here.
       emu.injectFault({ kind: "model_load_fail", count: -1 });
       const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);

@@ -1,4 +1,4 @@
-// The tailed market model (issue 14 item 1): seeded, reproducible, shares as configured, phases as planned.
+// The tailed market model: seeded, reproducible, shares as configured, phases as planned.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulator/index.ts";
 import { bootPlan, checkTail, DEFAULT_TAIL, hostFate, tailedMarket } from "../../emulator/tail.ts";

@@ -172,7 +172,7 @@ describe("describeOffer", () => {
   });
 });
 
-describe("rankBy speed / balanced (issue 14)", () => {
+describe("rankBy speed / balanced", () => {
   const fast = (id: number, over: Partial<Offer>) => offer(id, { reliability2: 0.99, reliability: 0.99, disk_bw: 2000, ...over } as Partial<Offer>);
   const offers = [
     fast(1, { dph_total: 0.2, inet_down: 100 }), // cheapest, slow link: ~15 min expected

@@ -1,4 +1,4 @@
-// What the program throws for a bad stack configuration (issue 12 item 2). Pulumi's runner formats a
+// What the program throws for a bad stack configuration. Pulumi's runner formats a
 // thrown error with util.inspect(err, { colors: true }) (for a RunError: only for its tracing span),
 // and on Node 22.23 that loops for ~20 s and ~3 GB on any stack frame under
 // node_modules/@pulumi/<file> — which every error thrown while the program's top level runs has

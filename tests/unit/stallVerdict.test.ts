@@ -1,4 +1,4 @@
-// Pure stall judgement (issue 14): expectations from the host's advertised speed, early verdicts.
+// Pure stall judgement: expectations from the host's advertised speed, early verdicts.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_STALL_POLICY as _D, expectedBoot, expectedReadyMs, judgeStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
 

@@ -25,7 +25,7 @@ const { values: opt } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "weight-only": { type: "boolean", default: false },
-    "market-only": { type: "boolean", default: false }, // tools/bench/market.ts (issue 14)
+    "market-only": { type: "boolean", default: false }, // tools/bench/market.ts
     deploys: { type: "string" },
     "replicas-only": { type: "boolean", default: false },
     runs: { type: "string" },

@@ -1,4 +1,4 @@
-// Time to a verified endpoint on a market with a tail (issue 14 item 5). N seeded deploys per policy,
+// Time to a verified endpoint on a market with a tail. N seeded deploys per policy,
 // each driving the provider's create logic (bootInstance) directly against the emulator with the
 // tailed market model (emulator/tail.ts), no Pulumi engine. Timings run `--scale` (default 200) times
 // faster than real time; every number reported is in real (unscaled) seconds and dollars.

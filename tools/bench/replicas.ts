@@ -1,4 +1,4 @@
-// Replicas benchmark row (issue 13): wall time of a 3-replica `pulumi up` ÷ a 1-replica `up` of the
+// Replicas benchmark row: wall time of a 3-replica `pulumi up` ÷ a 1-replica `up` of the
 // same program against the emulator, with Vast's rate limits on (the client's 2.1 s GET
 // /instances/{id} spacing is shared by all replicas of one provider process). Interleaved pairs,
 // each side on a fresh stack that is destroyed after; target <= 1.3×.

@@ -116,7 +116,7 @@ export function specHash(i: VastInstanceInputs, secretEnvHash: string): string {
 
 /** Which REPLACE_KEYS differ between stored outputs and new inputs (both with secretEnvHash). */
 export function replacedKeys(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
-  // selection.rankBy only orders offers at rent time (issue 14 changed its default): never a reason to re-rent.
+  // selection.rankBy only orders offers at rent time (its default changed from price to balanced): never a reason to re-rent.
   const sel = (v: unknown) => (v && typeof v === "object" ? { ...(v as Record<string, unknown>), rankBy: undefined } : v);
   return REPLACE_KEYS.filter((k) => (k === "selection" ? stableJson(sel(olds[k])) !== stableJson(sel(news[k])) : stableJson(olds[k]) !== stableJson(news[k])));
 }

@@ -1,4 +1,4 @@
-// Pure judgement of boot *progress* (issue 14): instead of one flat deadline, what the Vast API tells
+// Pure judgement of boot *progress*: instead of one flat deadline, what the Vast API tells
 // us about the host (inet_down, disk_bw) gives an expected image-pull and model-load time, and an
 // attempt that is far behind that expectation is abandoned early. The flat bootTimeoutSeconds stays
 // the outer bound. No I/O: boot.ts feeds observations in, these functions say go on or give up.
