@@ -12,7 +12,7 @@ export interface HostSpeed {
 }
 
 /**
- * Sizes the expectation is computed from. imageGb: vllm/vllm-openai release images are "many GB"
+ * Sizes the expectation is computed from. imageGb: the vLLM OpenAI-server release images are "many GB"
  * (docs/vllm-api.md reference; ~10 GB compressed is our working figure, see emulator/README.md
  * "Market model"). modelGb: bge-reranker-base's weights, ~1.1 GB (same reference).
  */
