@@ -2,21 +2,16 @@
 // whose cheapest offers share a machine; each lands on its own machine; 3 → 2 destroys only the
 // last; 2 → 3 adds one without touching the others; destroy leaves nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
-import { sharedMachineMarket } from "../helpers/replicas.ts";
-import { startEmulator } from "../../emulator/index.ts";
+import type { TestProject } from "../helpers/engine.ts";
+import { replicaStack, type Replica } from "../helpers/replicas.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
-
-type Replica = { endpoint: string; instanceId: number; machineId: number; gpuName: string; pricePerHour: number };
+import { liveInstances as live } from "../helpers/stack.ts";
 
 describe("replicas (vast-reranker:replicas)", () => {
   let emu: RunningEmulator;
   let p: TestProject;
   beforeAll(async () => {
-    emu = await startEmulator(FAST_BOOT);
-    emu.replaceMarket(sharedMachineMarket());
-    p = await createTestProject({ sources: STACK_SOURCES, stackName: "local", config: localStackConfig(emu, { replicas: "3" }), env: FAST_POLLS });
+    ({ emu, p } = await replicaStack("local", 3));
   }, 120_000);
   afterAll(async () => {
     p?.cleanup();

@@ -2,14 +2,12 @@
 // instance vanishes. `pulumi refresh` reports both and changes nothing at Vast; the next `up`
 // replaces exactly those two while replica 0 keeps its instance and keeps serving throughout.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
-import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
-import { startEmulator } from "../../emulator/index.ts";
+import type { TestProject } from "../helpers/engine.ts";
+import { liveInstances as live } from "../helpers/stack.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { sharedMachineMarket } from "../helpers/replicas.ts";
+import { replicaStack, type Replica } from "../helpers/replicas.ts";
 
 const INSTANCE = "pulumi-nodejs:dynamic/vast:Instance";
-type Replica = { endpoint: string; instanceId: number; machineId: number };
 
 async function until(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
   for (const t0 = Date.now(); !pred(); await new Promise((r) => setTimeout(r, 50))) {
@@ -21,9 +19,7 @@ describe("replicas: refresh reports a dead and a vanished replica, up replaces o
   let emu: RunningEmulator;
   let p: TestProject;
   beforeAll(async () => {
-    emu = await startEmulator(FAST_BOOT);
-    emu.replaceMarket(sharedMachineMarket());
-    p = await createTestProject({ sources: STACK_SOURCES, stackName: "drift", config: localStackConfig(emu, { replicas: "3" }), env: FAST_POLLS });
+    ({ emu, p } = await replicaStack("drift", 3));
   }, 120_000);
   afterAll(async () => {
     p?.cleanup();

@@ -3,23 +3,20 @@
 // answer at every moment: each new replica is rented and probed before any old one is destroyed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
-import { createTestProject, type TestProject } from "../helpers/engine.ts";
-import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances as live, localStackConfig } from "../helpers/stack.ts";
-import { sharedMachineMarket } from "../helpers/replicas.ts";
-import { startEmulator } from "../../emulator/index.ts";
+import type { TestProject } from "../helpers/engine.ts";
+import { liveInstances as live } from "../helpers/stack.ts";
+import { replicaStack, sharedMachineMarket, type Replica } from "../helpers/replicas.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 
 const INSTANCE = "pulumi-nodejs:dynamic/vast:Instance";
 const COMMAND = "command:local:Command";
-type Replica = { endpoint: string; instanceId: number; machineId: number };
 
 describe("replicas: a launch change is rolled out create-first", () => {
   let emu: RunningEmulator;
   let p: TestProject;
   beforeAll(async () => {
-    emu = await startEmulator(FAST_BOOT);
-    emu.replaceMarket([...sharedMachineMarket(), ...sharedMachineMarket().map((o, i) => ({ ...o, id: 9200 + i, ask_contract_id: 9200 + i, machine_id: 6001 + i, host_id: 6001 + i }))]);
-    p = await createTestProject({ sources: STACK_SOURCES, stackName: "rollout", config: localStackConfig(emu, { replicas: "2" }), env: FAST_POLLS });
+    // Twice the machines: a create-first rollout holds old and new replicas at once.
+    ({ emu, p } = await replicaStack("rollout", 2, [...sharedMachineMarket(), ...sharedMachineMarket().map((o, i) => ({ ...o, id: 9200 + i, ask_contract_id: 9200 + i, machine_id: 6001 + i, host_id: 6001 + i }))]));
   }, 120_000);
   afterAll(async () => {
     p?.cleanup();

@@ -1,8 +1,23 @@
-// Replica tests' market: the cheapest offers share a machine, so distinct placement is visible.
+// Replica tests' market (the cheapest offers share a machine, so distinct placement is visible) and
+// their stack: the reranker stack with N replicas against a fresh emulator selling that market.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./engine.ts";
+import { ROOT, createTestProject, type TestProject } from "./engine.ts";
+import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, localStackConfig } from "./stack.ts";
+import { startEmulator } from "../../emulator/index.ts";
+import type { RunningEmulator } from "../../emulator/types.ts";
 import type { Offer } from "../../components/vast/api/types.ts";
+
+/** One entry of the `replicas` stack output. */
+export type Replica = { endpoint: string; instanceId: number; machineId: number; gpuName: string; pricePerHour: number };
+
+/** The stack with `replicas` replicas, not yet deployed, on an emulator selling `market`. */
+export async function replicaStack(stackName: string, replicas: number, market: Offer[] = sharedMachineMarket()): Promise<{ emu: RunningEmulator; p: TestProject }> {
+  const emu = await startEmulator(FAST_BOOT);
+  emu.replaceMarket(market);
+  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { replicas: String(replicas) }), env: FAST_POLLS });
+  return { emu, p };
+}
 
 /** Six acceptable offers, cheapest first; the two cheapest are on the same machine (5001). */
 export function sharedMachineMarket(): Offer[] {
