@@ -2,15 +2,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { runProcesses, sweep } from "../setup/processSweep.ts";
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive } from "../emulator/helpers.ts";
 
 describe("process sweep", () => {
   it("kills the run's leftover processes (own process group, parent gone) and no other", async () => {
