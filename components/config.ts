@@ -22,6 +22,13 @@ export interface DeploymentConfig {
   selection: OfferSelection;
   /** How many replicas (endpoints on distinct machines), 1..MAX_REPLICAS. */
   replicas: number;
+  /**
+   * How many replicas must pass their probe for `up` to succeed (1..replicas; undefined = all). Below
+   * `replicas`, a replica whose every boot attempt failed is recorded as failed instead of failing `up`.
+   */
+  minReadyReplicas?: number;
+  /** Offers each replica rents at once, keeping the first verified (1 = no racing, 2 = race two). */
+  race: number;
   /** create-first, delete-first or auto (create-first when replicas > 1). */
   replaceOrder: "auto" | "create-first" | "delete-first";
   maxAttempts: number;
@@ -51,6 +58,12 @@ export type LegacyConfigGetter = (key: string) => string | undefined;
  * each is seen every 2.1·n s at best, and 5 × 2.1 s = 10.5 s still fits the 12 s poll cap.
  */
 export const MAX_REPLICAS = 5;
+
+/**
+ * Upper bound of vast-reranker:race. Racing doubles the rents (Vast spaces rents 4.5 s per key) and
+ * the money spent until the loser is destroyed; a third contender adds cost for little gain.
+ */
+export const MAX_RACE = 2;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -137,6 +150,8 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
       rankBy: rankBy as OfferSelection["rankBy"],
     },
     replicas: num("replicas"),
+    minReadyReplicas: optionalNum("minReadyReplicas"),
+    race: num("race"),
     replaceOrder: str("replaceOrder") as DeploymentConfig["replaceOrder"],
     maxAttempts: num("maxAttempts"),
     bootTimeoutSeconds: num("bootTimeoutSeconds"),
@@ -149,6 +164,14 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   if (Number.isFinite(cfgOut.probeTimeoutSeconds) && cfgOut.probeTimeoutSeconds < 10) problems.push(`${key("probeTimeoutSeconds")} must be >= 10 (got ${cfgOut.probeTimeoutSeconds})`);
   if (Number.isFinite(cfgOut.replicas) && !(Number.isInteger(cfgOut.replicas) && cfgOut.replicas >= 1 && cfgOut.replicas <= MAX_REPLICAS)) {
     problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and all poll Vast through one 2.1 s-spaced client`);
+  }
+  const minReady = cfgOut.minReadyReplicas;
+  if (minReady !== undefined && Number.isFinite(minReady) && Number.isFinite(cfgOut.replicas)
+    && !(Number.isInteger(minReady) && minReady >= 1 && minReady <= cfgOut.replicas)) {
+    problems.push(`${key("minReadyReplicas")} must be an integer from 1 to vast-reranker:replicas (${cfgOut.replicas}) (got ${minReady}); leave it unset to require every replica`);
+  }
+  if (Number.isFinite(cfgOut.race) && !(Number.isInteger(cfgOut.race) && cfgOut.race >= 1 && cfgOut.race <= MAX_RACE)) {
+    problems.push(`${key("race")} must be 1 (off) or 2 (rent two offers per replica, keep the first verified) (got ${cfgOut.race})`);
   }
   if (!["auto", "create-first", "delete-first"].includes(cfgOut.replaceOrder)) problems.push(`${key("replaceOrder")} must be "auto", "create-first" or "delete-first" (got "${cfgOut.replaceOrder}")`);
   if (!cfgOut.labelPrefix.trim()) problems.push(`${key("labelPrefix")} is empty: the reaper and the label sweeper find instances by it`);

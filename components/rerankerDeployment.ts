@@ -207,6 +207,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       ...(placement ? { placement } : {}),
       // Only when set: a single-replica stack's instance inputs stay exactly as before replicas existed.
       ...(createFirst(cfg) ? { createBeforeDelete: true } : {}),
+      ...((cfg.race ?? 1) > 1 ? { race: cfg.race } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {

@@ -46,6 +46,18 @@ describe("parseDeploymentConfig", () => {
     expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replaceOrder: "rolling" })))).toContain('vast-reranker:replaceOrder must be "auto", "create-first" or "delete-first"');
   });
 
+  it("minReadyReplicas: default all replicas, 1..replicas; race: 1 (off) or 2", () => {
+    expect(parseDeploymentConfig(stackConfig({ replicas: "3" })).minReadyReplicas).toBeUndefined();
+    expect(parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: "2" })).minReadyReplicas).toBe(2);
+    for (const bad of ["0", "4", "1.5"]) {
+      expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: bad }))))
+        .toContain("vast-reranker:minReadyReplicas must be an integer from 1 to vast-reranker:replicas (3)");
+    }
+    expect(parseDeploymentConfig(stackConfig()).race).toBe(1);
+    expect(parseDeploymentConfig(stackConfig({ race: "2" })).race).toBe(2);
+    for (const bad of ["0", "3"]) expect(problemsOf(() => parseDeploymentConfig(stackConfig({ race: bad })))).toContain("vast-reranker:race must be 1 (off) or 2");
+  });
+
   it("holds no defaults of its own: a key with no value is an error naming it", () => {
     const msg = problemsOf(() => parseDeploymentConfig(stackConfig({}, ["diskGb", "model", "hardened"])));
     for (const k of ["diskGb", "model", "hardened"]) expect(msg).toContain(`vast-reranker:${k} has no value: Pulumi.yaml declares its default`);

@@ -29,6 +29,10 @@ export interface VastInstanceArgs {
   placement?: pulumi.Input<ReplicaPlacement>;
   /** Replace create-first (new instance verified before the old is destroyed); default delete-first. */
   createBeforeDelete?: pulumi.Input<boolean>;
+  /** Offers rented at once per boot, first verified kept (vast-reranker:race); default 1. */
+  race?: pulumi.Input<number>;
+  /** A boot that fails on every attempt is recorded as failed instead of failing `up`. */
+  tolerateBootFailure?: pulumi.Input<boolean>;
 }
 
 export class VastInstance extends ProjectDynamicResource {

@@ -40,6 +40,17 @@ export interface VastInstanceInputs {
    * Read only by diff: changing it alone changes nothing.
    */
   createBeforeDelete?: boolean;
+  /**
+   * Offers rented at once per boot (vast-reranker:race); the first to serve is kept, the others are
+   * destroyed. Undefined = 1. Read only by create: changing it alone changes nothing.
+   */
+  race?: number;
+  /**
+   * Set when fewer than all replicas must be ready (vast-reranker:minReadyReplicas): a boot that
+   * fails on every attempt leaves a "failed" record (no instance) instead of failing the update, and
+   * the next `up` replaces it. Read only by create.
+   */
+  tolerateBootFailure?: boolean;
   /** Filled in by check(). */
   label?: string;
 }
