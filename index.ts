@@ -25,3 +25,5 @@ export const endpoints = reranker.endpoints;
 export const replicas = reranker.replicas;
 export const pricePerHourTotal = reranker.pricePerHourTotal;
 export const probeReports = reranker.probeReports;
+// vast-reranker:minReadyReplicas below replicas: replicas whose every boot attempt failed, with why.
+export const failedReplicas = reranker.failedReplicas;

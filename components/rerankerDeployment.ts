@@ -12,6 +12,9 @@ import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import type { ReplicaPlacement } from "./vast/instance/placement.ts";
 import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./config.ts";
 import { StackConfigError } from "./stackConfigError.ts";
+import { ReplicaQuorumError, judgeQuorum, type FailedReplica, type ReplicaInfo, type ReplicaState } from "./replicaQuorum.ts";
+
+export type { FailedReplica, ReplicaInfo } from "./replicaQuorum.ts";
 
 export interface RerankerDeploymentArgs {
   config: DeploymentConfig;
@@ -100,13 +103,9 @@ export function createFirst(cfg: Pick<DeploymentConfig, "replaceOrder" | "replic
   return cfg.replaceOrder === "create-first" || (cfg.replaceOrder !== "delete-first" && (cfg.replicas ?? 1) > 1);
 }
 
-/** One replica as listed in the `replicas` output. */
-export interface ReplicaInfo {
-  endpoint: string;
-  instanceId: number;
-  machineId: number;
-  gpuName: string;
-  pricePerHour: number;
+/** Replicas that must pass their probe (vast-reranker:minReadyReplicas; undefined = all). */
+export function minReady(cfg: Pick<DeploymentConfig, "minReadyReplicas" | "replicas">): number {
+  return cfg.minReadyReplicas ?? cfg.replicas ?? 1;
 }
 
 export class RerankerDeployment extends pulumi.ComponentResource {
@@ -128,6 +127,8 @@ export class RerankerDeployment extends pulumi.ComponentResource {
   public readonly pricePerHourTotal: pulumi.Output<number>;
   /** Every replica's probe report (JSON), by index. */
   public readonly probeReports: pulumi.Output<string[]>;
+  /** Replicas whose every boot attempt failed (only with minReadyReplicas below replicas). */
+  public readonly failedReplicas: pulumi.Output<FailedReplica[]>;
 
   constructor(name: string, args: RerankerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("vast-reranker:index:RerankerDeployment", name, {}, opts);
@@ -153,28 +154,38 @@ export class RerankerDeployment extends pulumi.ComponentResource {
     this.apiKey = apiKey;
     // The probe's output is secret only by taint (its env holds the key; it never prints it, which
     // tests check), so it does not make the endpoint secret. Everything of a replica resolves only
-    // once its probe has passed.
-    const passed = parts.map((p) => pulumi.unsecret(p.readiness.stdout));
-    const readyOf = (i: number) => <T>(v: pulumi.Output<T>) => pulumi.all([passed[i], v]).apply(([, x]) => x);
-    const bases = parts.map((p, i) => readyOf(i)(pulumi.interpolate`http://${p.instance.publicIp}:${p.instance.port}`));
-    const first = parts[0].instance;
-    const ready = readyOf(0);
-    this.endpoint = bases[0];
-    this.ip = ready(first.publicIp);
-    this.port = ready(first.port);
+    // once its probe has passed (or reported the replica's tolerated boot failure).
+    const states = pulumi.all(parts.map((p) => pulumi.all([
+      pulumi.unsecret(p.readiness.stdout), p.instance.failure, p.instance.publicIp, p.instance.port,
+      p.instance.instanceId, p.instance.machineId, p.instance.gpuName, p.instance.pricePerHour,
+    ]).apply(([report, failure, ip, port, instanceId, machineId, gpuName, pricePerHour]): ReplicaState => ({
+      name: p.name, report, ...(failure ? { failure } : {}),
+      info: { endpoint: `http://${ip}:${port}`, instanceId, machineId, gpuName, pricePerHour },
+    }))));
+    // Fewer ready than minReadyReplicas fails `up` here, naming each failed replica and why.
+    const quorum = states.apply((st) => {
+      const verdict = judgeQuorum(st, minReady(cfg));
+      if (verdict.problem) throw new ReplicaQuorumError(verdict.problem);
+      return verdict;
+    });
+    const ready = quorum.apply((q) => q.ready.map((r) => r.info));
+    const first = ready.apply((r) => r[0]);
+    this.endpoint = first.endpoint;
+    this.ip = first.apply((r) => new URL(r.endpoint).hostname);
+    this.port = first.apply((r) => Number(new URL(r.endpoint).port));
     this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
     this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
     this.cohereBaseUrl = this.endpoint;
-    this.model = ready(pulumi.output(cfg.servedModelName));
-    this.instanceId = ready(first.instanceId);
-    this.gpuName = ready(first.gpuName);
-    this.pricePerHour = ready(first.pricePerHour);
-    this.probeReport = passed[0];
-    this.endpoints = pulumi.all(bases);
-    this.replicas = pulumi.all(parts.map((p, i) => pulumi.all([bases[i], p.instance.instanceId, p.instance.machineId, p.instance.gpuName, p.instance.pricePerHour])
-      .apply(([endpoint, instanceId, machineId, gpuName, pricePerHour]): ReplicaInfo => ({ endpoint, instanceId, machineId, gpuName, pricePerHour }))));
-    this.pricePerHourTotal = this.replicas.apply((rs) => Math.round(rs.reduce((s, r) => s + r.pricePerHour, 0) * 1e6) / 1e6);
-    this.probeReports = pulumi.all(passed);
+    this.model = first.apply(() => cfg.servedModelName);
+    this.instanceId = first.instanceId;
+    this.gpuName = first.gpuName;
+    this.pricePerHour = first.pricePerHour;
+    this.probeReport = quorum.apply((q) => q.ready[0].report);
+    this.endpoints = ready.apply((r) => r.map((x) => x.endpoint));
+    this.replicas = ready;
+    this.pricePerHourTotal = ready.apply((rs) => Math.round(rs.reduce((s, r) => s + r.pricePerHour, 0) * 1e6) / 1e6);
+    this.probeReports = states.apply((st) => st.map((x) => x.report));
+    this.failedReplicas = quorum.apply((q) => q.failed);
 
     // Every public output (tests/unit/rerankerDeployment.test.ts checks the list).
     this.registerOutputs({
@@ -182,6 +193,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       cohereBaseUrl: this.cohereBaseUrl, apiKey: this.apiKey, model: this.model, instanceId: this.instanceId,
       gpuName: this.gpuName, pricePerHour: this.pricePerHour, probeReport: this.probeReport,
       endpoints: this.endpoints, replicas: this.replicas, pricePerHourTotal: this.pricePerHourTotal, probeReports: this.probeReports,
+      failedReplicas: this.failedReplicas,
     });
   }
 
@@ -208,6 +220,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       // Only when set: a single-replica stack's instance inputs stay exactly as before replicas existed.
       ...(createFirst(cfg) ? { createBeforeDelete: true } : {}),
       ...((cfg.race ?? 1) > 1 ? { race: cfg.race } : {}),
+      ...(minReady(cfg) < (cfg.replicas ?? 1) ? { tolerateBootFailure: true } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {
@@ -221,6 +234,8 @@ export class RerankerDeployment extends pulumi.ComponentResource {
         PROBE_HARDENED: String(cfg.hardened),
         // From config only: a PROBE_EXPECT_OPEN in the environment of `pulumi` no longer changes the verdict.
         PROBE_EXPECT_OPEN: cfg.probeExpectOpen,
+        // Only when failures are tolerated, so other stacks' probe inputs stay as they were.
+        ...(minReady(cfg) < (cfg.replicas ?? 1) ? { PROBE_SKIP_REASON: instance.failure.apply((f) => f ?? "") } : {}),
       },
       triggers: [instance.instanceId],
       logging: "stdoutAndStderr",

@@ -85,8 +85,15 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 }
 
 export async function main(): Promise<number> {
-  const parsed = parseProbeEnv(process.env);
   if (process.env.RERANKER_API_KEY) secrets.push(process.env.RERANKER_API_KEY);
+  // A replica whose boot failed on every attempt (tolerated by minReadyReplicas) has no endpoint:
+  // the report says so, and the deployment counts it as not ready.
+  const skip = process.env.PROBE_SKIP_REASON?.trim();
+  if (skip) {
+    emit(process.stdout, JSON.stringify({ ok: false, skipped: true, reason: `no instance: ${skip}` }));
+    return EXIT.ok;
+  }
+  const parsed = parseProbeEnv(process.env);
   if (!parsed.config) {
     emit(process.stderr, `readiness failed: ${parsed.error}`);
     return EXIT.usage;

@@ -12,10 +12,10 @@ import type { Offer } from "../../components/vast/api/types.ts";
 export type Replica = { endpoint: string; instanceId: number; machineId: number; gpuName: string; pricePerHour: number };
 
 /** The stack with `replicas` replicas, not yet deployed, on an emulator selling `market`. */
-export async function replicaStack(stackName: string, replicas: number, market: Offer[] = sharedMachineMarket()): Promise<{ emu: RunningEmulator; p: TestProject }> {
+export async function replicaStack(stackName: string, replicas: number, market: Offer[] = sharedMachineMarket(), extra: Record<string, string> = {}): Promise<{ emu: RunningEmulator; p: TestProject }> {
   const emu = await startEmulator(FAST_BOOT);
   emu.replaceMarket(market);
-  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { replicas: String(replicas) }), env: FAST_POLLS });
+  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { replicas: String(replicas), ...extra }), env: FAST_POLLS });
   return { emu, p };
 }
 

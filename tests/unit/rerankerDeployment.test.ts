@@ -88,7 +88,7 @@ function valueOf<T>(o: pulumi.Output<T>): Promise<T | "unknown"> {
 
 const PUBLIC = ["endpoint", "ip", "port", "rerankUrl", "scoreUrl", "cohereBaseUrl", "model", "instanceId", "gpuName", "pricePerHour", "probeReport"] as const;
 
-const REPLICA_OUTPUTS = ["endpoints", "replicas", "pricePerHourTotal", "probeReports"] as const;
+const REPLICA_OUTPUTS = ["endpoints", "replicas", "pricePerHourTotal", "probeReports", "failedReplicas"] as const;
 
 const out = (r: RerankerDeployment, k: (typeof PUBLIC)[number]) => r[k] as pulumi.Output<unknown>;
 
@@ -154,7 +154,7 @@ describe("RerankerDeployment (setMocks)", () => {
     const registeredOutputs = await outputsRegistered;
     expect(Object.keys(registeredOutputs).sort()).toEqual([...PUBLIC, ...REPLICA_OUTPUTS, "apiKey"].sort());
     expect(registeredOutputs).toMatchObject({
-      endpoints: [`http://${IP}:${PORT}`], pricePerHourTotal: 0.42, probeReports: [REPORT],
+      endpoints: [`http://${IP}:${PORT}`], pricePerHourTotal: 0.42, probeReports: [REPORT], failedReplicas: [],
       replicas: [{ endpoint: `http://${IP}:${PORT}`, instanceId: 24310001, machineId: 777, gpuName: "RTX 4090", pricePerHour: 0.42 }],
     });
     expect(asSecret(registeredOutputs.apiKey)).toBe(KEY);

@@ -49,6 +49,8 @@ export class VastInstance extends ProjectDynamicResource {
   declare public readonly status: pulumi.Output<string>;
   declare public readonly paused: pulumi.Output<boolean>;
   declare public readonly label: pulumi.Output<string>;
+  /** Set only on a failed record (tolerateBootFailure): why every boot attempt failed. */
+  declare public readonly failure: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs: Record<keyof VastInstanceInputs | string, unknown> = {
@@ -56,7 +58,7 @@ export class VastInstance extends ProjectDynamicResource {
       ...args,
       label: undefined,
       instanceId: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
-      pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined, paused: undefined,
+      pricePerHour: undefined, publicIp: undefined, port: undefined, sshHost: undefined, sshPort: undefined, status: undefined, paused: undefined, failure: undefined,
     };
     // The key's hash is secret too: a user-chosen (weak) key could be guessed from it offline.
     const secretOutputs = [...(opts?.additionalSecretOutputs ?? []), "secretEnvHash"];

@@ -71,6 +71,31 @@ export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv
   status: string;
   /** Paused by Vast (an outbid interruptible instance), as of the last create, update or refresh. */
   paused: boolean;
+  /** Only on a failed record (status "failed", tolerateBootFailure): why every boot attempt failed. */
+  failure?: string;
+}
+
+/** Status of the record a tolerated boot failure leaves: no instance exists behind it. */
+export const FAILED_STATUS = "failed";
+
+/** Whether a resource is a failed record (its id names no Vast instance). */
+export function isFailedRecord(id: string, props: Pick<VastInstanceOutputs, "status">): boolean {
+  return props.status === FAILED_STATUS || id.startsWith("failed:");
+}
+
+/**
+ * The record of a boot that failed on every attempt, when the deployment tolerates it: every instance
+ * rented on the way was destroyed and confirmed gone, so the id is not a Vast id and delete has nothing to do.
+ */
+export function failedRecord(i: VastInstanceInputs, secretEnvHash: string, label: string, reason: string): { id: string; outs: VastInstanceOutputs } {
+  const { secretEnv: _omit, ...rest } = i;
+  return {
+    id: `failed:${label}`,
+    outs: {
+      ...rest, label, secretEnvHash, instanceId: 0, offerId: 0, machineId: 0, gpuName: "", numGpus: 0, pricePerHour: 0,
+      publicIp: "", port: 0, sshHost: "", sshPort: 0, status: FAILED_STATUS, paused: false, failure: reason,
+    },
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Instance } from "../api/types.ts";
 import * as vast from "../api/client.ts";
 import {
-  IN_PLACE_KEYS, instanceLabel, outputsFrom, replacedKeys, specHash, stableJson,
+  IN_PLACE_KEYS, failedRecord, instanceLabel, isFailedRecord, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
 import { TrackedInstanceError, bootInstance } from "./boot.ts";
@@ -49,7 +49,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     return { inputs: { ...news, label } };
   }
 
-  async diff(_id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
+  async diff(id: string, olds: VastInstanceOutputs, news: VastInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
     const next: Record<string, unknown> = { ...news, secretEnvHash: secretEnvHash(news.secretEnv) };
     // In a preview of a label-stem update (prefix change, `pulumi stack rename`) the sweeper's nonce is
     // unknown, although the update keeps it. When the sweeper is replaced instead (new apiUrl or
@@ -58,7 +58,8 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     // A host that went offline, or a container that exited, after the deploy never serves again
     // (Vast's advice: destroy and rent elsewhere). `pulumi refresh` records the status; the next
     // `up` replaces the instance (the dead one is destroyed first) and the probe runs again.
-    const dead = olds.status === "offline" || olds.status === "exited";
+    // A failed record (a tolerated boot failure) holds no instance: the next `up` tries again.
+    const dead = olds.status === "offline" || olds.status === "exited" || isFailedRecord(id, olds);
     // An outbid interruptible instance is paused and may resume by itself; by default (replacePaused)
     // the next `up` replaces it, since a paused instance serves nothing and bills storage meanwhile.
     const pausedOut = !dead && olds.paused === true && news.replacePaused !== false;
@@ -88,6 +89,12 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
       });
       return { id: String(instance.id), outs: outputsFrom({ ...inputs, label }, hash, instance, offerId) };
     } catch (e) {
+      // Not tracked = every instance rented on the way is destroyed and confirmed gone: with
+      // minReadyReplicas below replicas, record the failure and let the others serve.
+      if (!(e instanceof TrackedInstanceError) && inputs.tolerateBootFailure === true) {
+        console.log(`[vast ${label}] boot failed, recorded (minReadyReplicas tolerates it): ${(e as Error).message}`);
+        return failedRecord({ ...inputs, label }, hash, label, (e as Error).message);
+      }
       if (!(e instanceof TrackedInstanceError)) throw e;
       // persisted carries __provider, which later read/delete calls need: for a created-but-not-ready
       // resource the engine stores exactly these properties, and the host adds no __provider to them.
@@ -102,6 +109,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
    * and `diff` plans the replacement that `up` carries out (the old one destroyed first).
    */
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
+    if (isFailedRecord(id, props)) return { id, props };
     const inst = await vast.showInstance(this.clientOptions(props.apiUrl), Number(id));
     if (inst === null) return {};
     return { id, props: this.refreshed(props, inst) };
@@ -129,6 +137,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
   }
 
   async delete(id: string, props: VastInstanceOutputs): Promise<void> {
+    if (isFailedRecord(id, props)) return;
     const opts = this.clientOptions(props.apiUrl);
     console.log(`[vast] destroying instance ${id}`);
     await vast.destroyAndConfirm(opts, Number(id));
