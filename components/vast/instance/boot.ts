@@ -1,12 +1,16 @@
-// Rent-and-wait loop of the VastInstance provider: adoption by label, failover across offers,
-// fail-fast boot checks, and cleanup that never leaves an untracked paid instance.
+// Rent-and-wait logic of the VastInstance provider: adoption by label, failover across offers on
+// one lane or, with vast-reranker:race 2, on two racing lanes (race.ts), fail-fast and stall-aware
+// boot checks, and cleanup that never leaves an untracked paid instance.
 import type { Instance, Offer } from "../api/types.ts";
 import { buildOfferQuery } from "../offers/offerQuery.ts";
-import { describeOffer, rankOffers } from "../offers/offerRanking.ts";
+import { describeOffer, rankAfterFailure, rankOffers } from "../offers/offerRanking.ts";
 import { hostPortOf, judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
-import { DEFAULT_STALL_POLICY, DEFAULT_WORKLOAD, expectedBoot, judgeStall, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
+import { DEFAULT_STALL_POLICY, DEFAULT_WORKLOAD, expectedBoot, judgeStall, msUntilStall, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
+import { adoptionOrder, OfferPool, Race, settleLanes, sleep, TrackedInstanceError, type LostContender, type Pick } from "./race.ts";
+
+export { TrackedInstanceError } from "./race.ts";
 
 export interface BootContext {
   opts: vast.VastClientOptions;
@@ -32,21 +36,27 @@ export interface BootContext {
   timeScale?: number;
   /** Called with each rented instance id (benchmark accounting). */
   onRented?: (id: number) => void;
+  /** Benchmark only: the failover knobs (production uses DEFAULT_TUNING). */
+  tuning?: Partial<BootTuning>;
 }
+
+export interface BootTuning {
+  /** After a failed attempt, rank the offers left by expected time (rankAfterFailure; "balanced" only). */
+  rerankAfterFailure: boolean;
+  /** Poll Vast at the moment the stall limit is reached instead of at the next back-off step. */
+  wakeAtStallLimit: boolean;
+  /** While running but /health not yet 200, ask the endpoint (not Vast) this often. */
+  healthPollMs: number;
+}
+
+/** What the market benchmark found best (docs/benchmarks.md, "Time to a verified endpoint on a market with a tail"). */
+export const DEFAULT_TUNING: BootTuning = { rerankAfterFailure: true, wakeAtStallLimit: true, healthPollMs: 1_000 };
 
 export interface BootResult {
   instance: Instance;
   offerId: number;
-}
-
-/** An error after which an instance may still exist and bill: Pulumi must keep tracking it. */
-export class TrackedInstanceError extends Error {
-  readonly trackedId: number;
-  constructor(message: string, trackedId: number) {
-    super(message);
-    this.name = "TrackedInstanceError";
-    this.trackedId = trackedId;
-  }
+  /** With race 2: the contenders destroyed because another was verified first, and their cost. */
+  race?: { lost: LostContender[]; lostCostUsd: number };
 }
 
 /**
@@ -59,7 +69,6 @@ export class TrackedInstanceError extends Error {
 export const STATUS_POLL_FIRST_MS = vast.INSTANCE_POLL_FLOOR_MS;
 export const STATUS_POLL_CAP_MS = 12_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** GET http://ip:port/health: vLLM answers it without the API key; 200 = the endpoint serves. */
@@ -82,15 +91,19 @@ export function checksHealth(image: string): boolean {
   return /(^|\/)vllm[-/]|vllm-openai/i.test(image);
 }
 
-type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number };
+type WaitOutcome =
+  | { ok: true; instance: Instance }
+  | { ok: false; reason: string; machineId?: number; aborted?: boolean };
 
 /** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
-async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false, host?: HostSpeed): Promise<WaitOutcome> {
+async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false, host?: HostSpeed, signal?: AbortSignal): Promise<WaitOutcome> {
   const started = Date.now();
   const scale = ctx.timeScale ?? 1;
   // Stall thresholds: the bench's timeScale, else the test-only VAST_STALL_TIME_SCALE (credentials.ts).
   const stallScale = ctx.timeScale ?? (ctx.opts as { stallTimeScale?: number }).stallTimeScale ?? 1;
   const stallAware = (ctx.failover ?? "stall") === "stall";
+  const tuning = { ...DEFAULT_TUNING, ...ctx.tuning };
+  const policy = ctx.stallPolicy ?? DEFAULT_STALL_POLICY;
   let expect = host ? expectedBoot(host, ctx.workload ?? DEFAULT_WORKLOAD) : undefined;
   let phaseSince = started;
   let statusSeen: string | null | undefined;
@@ -98,12 +111,14 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
   const firstMs = ctx.opts.pollFloorMs ?? STATUS_POLL_FIRST_MS;
   // No poll right after the rent: it could only say "loading", and it would be the second call on
   // GET /instances/{id} within Vast's 2 s when a destroy (whose confirm polls) came just before.
-  if (fresh) await sleep(firstMs);
+  if (fresh) await sleep(firstMs, signal);
   const deadline = started + ctx.inputs.bootTimeoutSeconds * 1000 * scale;
   let lastPhase = "";
   let sinceChange = 0;
   let machineId: number | undefined;
+  const health = ctx.health ?? (checksHealth(ctx.inputs.image) ? httpHealth : undefined);
   for (;;) {
+    if (signal?.aborted) return { ok: false, aborted: true, reason: "stopped", machineId };
     let inst: Instance | null;
     try {
       inst = await vast.showInstance(ctx.opts, id);
@@ -120,33 +135,42 @@ async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh =
     }
     expect ??= inst ? expectedBoot(inst as HostSpeed, ctx.workload ?? DEFAULT_WORKLOAD) : undefined;
     let verdict = judgeBoot(inst, ctx.inputs.containerPort, (now - started) / scale);
-    const elapsed = secs((now - started) / scale);
-    let healthy: boolean | null = null;
-    const health = ctx.health ?? (checksHealth(ctx.inputs.image) ? httpHealth : undefined);
-    if (verdict.kind === "ready" && health) {
-      healthy = await health(inst as Instance, verdict.ip, verdict.port).catch(() => false);
-      if (!healthy) verdict = { kind: "pending", phase: `running at ${verdict.ip}:${verdict.port}, waiting for /health` };
-    }
-    if (verdict.kind === "ready") {
-      ctx.log(`${prefix} instance ${id} running at ${verdict.ip}:${verdict.port} after ${elapsed}${healthy ? ", /health 200" : ""}`);
+    const mapped = verdict.kind === "ready" ? verdict : undefined;
+    const ready = (how: string): WaitOutcome => {
+      ctx.log(`${prefix} instance ${id} running at ${mapped?.ip}:${mapped?.port} after ${secs((Date.now() - started) / scale)}${how}`);
       return { ok: true, instance: inst as Instance };
+    };
+    let healthy: boolean | null = null;
+    if (mapped && health) {
+      healthy = await health(inst as Instance, mapped.ip, mapped.port).catch(() => false);
+      if (!healthy) verdict = { kind: "pending", phase: `running at ${mapped.ip}:${mapped.port}, waiting for /health` };
     }
-    if (verdict.kind === "failed") return { ok: false, reason: `${verdict.reason} (after ${elapsed})`, machineId };
+    if (verdict.kind === "ready") return ready(healthy ? ", /health 200" : "");
+    if (verdict.kind === "failed") return { ok: false, reason: `${verdict.reason} (after ${secs((now - started) / scale)})`, machineId };
+    let untilStall = Infinity;
     if (stallAware && expect) {
-      const stall = judgeStall({
+      const seen = {
         status, msSinceRent: now - started, msInPhase: now - phaseSince, msSinceRunning: runningSince === null ? null : now - runningSince,
         portMapped: status === "running" && inst !== null && hostPortOf(inst, ctx.inputs.containerPort) !== undefined, healthy,
-      }, expect, ctx.stallPolicy ?? DEFAULT_STALL_POLICY, stallScale);
+      };
+      const stall = judgeStall(seen, expect, policy, stallScale);
       if (stall.kind === "stalled") return { ok: false, reason: `stalled (failing over early): ${stall.reason}`, machineId };
+      if (tuning.wakeAtStallLimit) untilStall = msUntilStall(seen, expect, policy, stallScale);
     }
     const phase = `${verdict.phase}${inst?.status_msg ? ` — ${inst.status_msg.trim()}` : ""}`;
     if (phase !== lastPhase) {
-      ctx.log(`${prefix} instance ${id}: ${phase} (${elapsed})`);
+      ctx.log(`${prefix} instance ${id}: ${phase} (${secs((now - started) / scale)})`);
       lastPhase = phase;
       sinceChange = 0;
     }
     if (Date.now() >= deadline) return { ok: false, reason: `not running after ${ctx.inputs.bootTimeoutSeconds} s (bootTimeoutSeconds), last status: ${phase}`, machineId };
-    await sleep(Math.min(nextPollDelayMs(sinceChange++, ctx.opts.pollCapMs ?? STATUS_POLL_CAP_MS, firstMs), Math.max(0, deadline - Date.now())));
+    const until = Date.now() + Math.min(nextPollDelayMs(sinceChange++, ctx.opts.pollCapMs ?? STATUS_POLL_CAP_MS, firstMs), untilStall, Math.max(0, deadline - Date.now()));
+    // Mapped but not serving yet: ask the endpoint itself (no Vast call) between status polls.
+    while (mapped && health && healthy === false && !signal?.aborted && until - Date.now() > tuning.healthPollMs * scale) {
+      await sleep(tuning.healthPollMs * scale, signal);
+      if (!signal?.aborted && (await health(inst as Instance, mapped.ip, mapped.port).catch(() => false))) return ready(", /health 200");
+    }
+    await sleep(Math.max(0, until - Date.now()), signal);
   }
 }
 
@@ -160,26 +184,22 @@ async function discard(ctx: BootContext, id: number, why: string): Promise<void>
   }
 }
 
-function priceTooHigh(ctx: BootContext, inst: Instance): boolean {
+function priceTooHigh(ctx: BootContext, inst: Instance): string | undefined {
   const cap = ctx.inputs.selection.maxPricePerHour;
-  return cap !== undefined && inst.dph_total > cap * 1.0001;
+  return cap !== undefined && inst.dph_total > cap * 1.0001 ? `live price $${inst.dph_total.toFixed(3)}/h is above maxPricePerHour $${cap}/h` : undefined;
 }
 
-async function acceptOrDiscard(ctx: BootContext, inst: Instance, excluded: number[], prefix: string): Promise<boolean> {
-  if (!priceTooHigh(ctx, inst)) return true;
-  await discard(ctx, inst.id, `${prefix} live price $${inst.dph_total.toFixed(3)}/h is above maxPricePerHour $${ctx.inputs.selection.maxPricePerHour}/h`);
-  excluded.push(inst.machine_id);
-  return false;
-}
-
-/** Instances already carrying our label: left by an interrupted `pulumi up`. Keeps one, destroys the rest. */
-async function adopt(ctx: BootContext): Promise<Instance | undefined> {
-  const found = (await vast.findInstancesByLabel(ctx.opts, ctx.label)).filter((i) => i.cur_state !== "unloaded");
-  if (!found.length) return undefined;
-  found.sort((a, b) => b.id - a.id);
-  for (const extra of found.slice(1)) await discard(ctx, extra.id, "duplicate instance with the same label");
-  ctx.log(`adopting instance ${found[0].id} (label ${ctx.label}) left by an interrupted run`);
-  return found[0];
+/**
+ * Instances carrying our label that this boot did not rent (`known`): left by an interrupted `pulumi up`
+ * (two after an interrupted race), or the result of an unclear rent. Keeps one, destroys the rest.
+ */
+async function adopt(ctx: BootContext, known = new Set<number>()): Promise<Instance | undefined> {
+  const found = (await vast.findInstancesByLabel(ctx.opts, ctx.label)).filter((i) => i.cur_state !== "unloaded" && !known.has(i.id));
+  const [keep, ...extra] = adoptionOrder(found);
+  if (!keep) return undefined;
+  for (const x of extra) await discard(ctx, x.id, `duplicate instance with the same label (keeping ${keep.id}: further along or newer)`);
+  ctx.log(`adopting instance ${keep.id} (label ${ctx.label}, ${keep.actual_status ?? "provisioning"})`);
+  return keep;
 }
 
 export async function bootInstance(ctx: BootContext): Promise<BootResult> {
@@ -188,86 +208,116 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
   const existingId = ctx.resumeId ?? (await adopt(ctx))?.id;
   if (existingId !== undefined) {
     const outcome = await waitForBoot(ctx, existingId, "[resume]");
-    if (outcome.ok && (await acceptOrDiscard(ctx, outcome.instance, excluded, "[resume]"))) return { instance: outcome.instance, offerId: 0 };
-    if (!outcome.ok) {
-      await discard(ctx, existingId, outcome.reason);
-      if (outcome.machineId !== undefined) excluded.push(outcome.machineId);
-      reasons.push(`instance ${existingId}: ${outcome.reason}`);
-    }
+    const tooHigh = outcome.ok ? priceTooHigh(ctx, outcome.instance) : undefined;
+    if (outcome.ok && !tooHigh) return { instance: outcome.instance, offerId: 0 };
+    const why = outcome.ok ? `[resume] ${tooHigh}` : outcome.reason;
+    await discard(ctx, existingId, why);
+    const machine = outcome.ok ? outcome.instance.machine_id : outcome.machineId;
+    if (machine !== undefined) excluded.push(machine);
+    if (!outcome.ok) reasons.push(`instance ${existingId}: ${outcome.reason}`);
     // An update cannot change the resource's id, so a resumed instance that failed is not replaced here.
     if (ctx.resumeId !== undefined) {
       throw new Error(`instance ${existingId} did not become ready (${reasons.join("; ") || "price above cap"}) and was destroyed: run \`pulumi up --refresh\` to drop it from state and rent a new one`);
     }
   }
+  const lanes = Math.max(1, Math.min(ctx.inputs.race ?? 1, ctx.inputs.maxAttempts));
+  // Two lanes rent together: let the client space rents by Vast's per-key threshold (4.5 s), as for
+  // replicas. The benchmark runs faster than real time and spaces them itself (Race.rentDelayMs).
+  const run = lanes > 1 && ctx.timeScale === undefined ? { ...ctx, opts: { ...ctx.opts, paceReplicas: true } } : ctx;
+  return runLanes(run, lanes, excluded, reasons);
+}
 
-  const maxAttempts = ctx.inputs.maxAttempts;
-  let candidates: Offer[] = [];
-  let searches = 0;
-  let offersGone = 0;
-  let searched = "";
-  for (let attempt = 1; attempt <= maxAttempts; ) {
-    if (!candidates.length) {
-      if (searches >= 3) break;
-      searches++;
-      const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(ctx.inputs.selection, excluded));
-      candidates = rankOffers(offers, ctx.inputs.selection, excluded);
-      if (ctx.placeOffers) candidates = await ctx.placeOffers(candidates);
-      searched = `the last search returned ${offers.length} offers, ${candidates.length} acceptable`;
-      ctx.log(`search ${searches}: ${offers.length} offers, ${candidates.length} acceptable`);
-      if (!candidates.length) break;
-    }
-    const offer = candidates.shift() as Offer;
-    if (excluded.includes(offer.machine_id)) continue;
-    const prefix = `[attempt ${attempt}/${maxAttempts}]`;
-    ctx.log(`${prefix} renting ${describeOffer(offer)}`);
-    let rented: vast.RentOutcome;
-    try {
-      rented = await vast.rentOffer(ctx.opts, offer.id, createRequest(ctx.inputs, offer, ctx.label));
-    } catch (e) {
-      // The rent may or may not have happened: look for our label rather than renting again.
-      ctx.log(`${prefix} rent answer unclear (${(e as Error).message}); checking for an instance labelled ${ctx.label}`);
-      const found = await adopt(ctx);
-      if (!found) {
-        reasons.push(`offer ${offer.id}: ${(e as Error).message}`);
-        attempt++;
-        continue;
-      }
-      rented = { kind: "rented", instanceId: found.id };
-    }
-    if (rented.kind === "offer_gone") {
-      ctx.log(`${prefix} offer ${offer.id} was taken: trying the next one`);
-      if (++offersGone > 3 * maxAttempts) break;
-      continue;
-    }
-    if (rented.kind === "refused") throw new Error(`Vast refused to rent offer ${offer.id}: ${rented.message}`);
-    attempt++;
-    if (rented.kind === "refused_with_contract") {
-      await discard(ctx, rented.instanceId, rented.message);
-      reasons.push(`offer ${offer.id}: ${rented.message}`);
-      continue;
-    }
-    const id = rented.instanceId;
-    ctx.log(`${prefix} rented instance ${id} (label ${ctx.label}); waiting for it to run`);
-    ctx.onRented?.(id);
-    const outcome = await waitForBoot(ctx, id, prefix, true, offer);
-    if (outcome.ok) {
-      const conflict = await ctx.machineConflict?.(outcome.instance);
-      if (conflict) {
-        reasons.push(`offer ${offer.id}: ${conflict}`);
-        await discard(ctx, id, conflict);
-        excluded.push(outcome.instance.machine_id);
-        continue;
-      }
-      if (await acceptOrDiscard(ctx, outcome.instance, excluded, prefix)) return { instance: outcome.instance, offerId: offer.id };
-      reasons.push(`offer ${offer.id}: price above cap`);
-      continue;
-    }
-    reasons.push(`offer ${offer.id} (machine ${offer.machine_id}): ${outcome.reason}`);
-    await discard(ctx, id, outcome.reason);
-    excluded.push(outcome.machineId ?? offer.machine_id);
+async function runLanes(ctx: BootContext, lanes: number, excluded: number[], reasons: string[]): Promise<BootResult> {
+  const sel = ctx.inputs.selection;
+  const reranks = ({ ...DEFAULT_TUNING, ...ctx.tuning }).rerankAfterFailure && (sel.rankBy ?? "balanced") === "balanced";
+  const place = async (ranked: Offer[]) => (ctx.placeOffers ? ctx.placeOffers(ranked) : ranked);
+  const pool = new OfferPool({
+    maxAttempts: ctx.inputs.maxAttempts, excluded, log: ctx.log,
+    search: async (excl, late) => {
+      const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(sel, excl));
+      const ranked = rankOffers(offers, sel, excl);
+      return { total: offers.length, ranked: await place(late && reranks ? rankAfterFailure(ranked, sel) : ranked) };
+    },
+    rerank: reranks ? (left) => place(rankAfterFailure(left, sel)) : undefined,
+  });
+  const race = new Race(lanes, ctx.timeScale ?? 1);
+  if (lanes > 1) ctx.log(`racing ${lanes} offers on distinct machines (vast-reranker:race ${lanes}): the first verified instance is kept, the others destroyed`);
+  const results = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => runLane(ctx, pool, race, i, reasons)));
+  const { winner, errors } = await settleLanes(race, results, (id, why) => discard(ctx, id, why), ctx.label);
+  if (winner) {
+    if (lanes === 1) return winner;
+    const lost = race.lost.map((l) => `instance ${l.id} (${secs(l.seconds * 1000)}, $${l.usd.toFixed(4)})`).join(", ") || "none";
+    ctx.log(`race: kept instance ${winner.instance.id}; destroyed and confirmed gone: ${lost}; race cost $${race.lostCostUsd.toFixed(4)}`);
+    return { ...winner, race: { lost: race.lost, lostCostUsd: race.lostCostUsd } };
   }
+  if (errors.length) throw errors[0];
   const why = reasons.length
     ? reasons.join("; ")
-    : `no offer matched the selection: ${searched}; loosen vast-reranker:filter, gpuRamGb, maxPricePerHour, minReliability or minCudaVersion (the image needs cuda_max_good >= ${ctx.inputs.selection.minCudaVersion ?? "its CUDA build"})`;
+    : `no offer matched the selection: ${pool.searched}; loosen vast-reranker:filter, gpuRamGb, maxPricePerHour, minReliability or minCudaVersion (the image needs cuda_max_good >= ${sel.minCudaVersion ?? "its CUDA build"})`;
   throw new Error(`no Vast instance became ready (${why}); every instance rented on the way was destroyed`);
+}
+
+/** One lane: rent the pool's next offer, wait, fail over; stops when its instance wins, or loses the race. */
+async function runLane(ctx: BootContext, pool: OfferPool, race: Race, lane: number, reasons: string[]): Promise<void> {
+  try {
+    for (let pick: Pick | undefined; !race.over && (pick = await pool.next()); ) {
+      if (await rentAndWait(ctx, pool, race, pick, race.lanes > 1 ? `[lane ${lane + 1}]` : "", reasons)) return;
+    }
+  } catch (e) {
+    if (e instanceof TrackedInstanceError) race.stop(`instance ${e.trackedId} could not be confirmed destroyed`);
+    throw e;
+  }
+}
+
+/** One attempt; true = this lane is done (won, or lost the race and destroyed its contender). */
+async function rentAndWait(ctx: BootContext, pool: OfferPool, race: Race, pick: Pick, tag: string, reasons: string[]): Promise<boolean> {
+  const { offer } = pick;
+  const prefix = `${tag}[attempt ${pick.attempt}/${ctx.inputs.maxAttempts}]`;
+  await sleep(race.rentDelayMs(vast.RENT_FLOOR_MS), race.signal);
+  if (race.over) return (pool.gone(pick), true);
+  ctx.log(`${prefix} renting ${describeOffer(offer)}`);
+  let rented: vast.RentOutcome;
+  try {
+    rented = await vast.rentOffer(ctx.opts, offer.id, createRequest(ctx.inputs, offer, ctx.label));
+  } catch (e) {
+    // The rent may or may not have happened: look for our label (minus the other lanes' contenders) rather than renting again.
+    ctx.log(`${prefix} rent answer unclear (${(e as Error).message}); checking for an instance labelled ${ctx.label}`);
+    const found = await adopt(ctx, race.ids());
+    if (!found) return (reasons.push(`offer ${offer.id}: ${(e as Error).message}`), pool.release(offer.machine_id), false);
+    rented = { kind: "rented", instanceId: found.id };
+  }
+  if (rented.kind === "offer_gone") return (ctx.log(`${prefix} offer ${offer.id} was taken: trying the next one`), pool.gone(pick), false);
+  if (rented.kind === "refused") throw new Error(`Vast refused to rent offer ${offer.id}: ${rented.message}`);
+  if (rented.kind === "refused_with_contract") {
+    await discard(ctx, rented.instanceId, rented.message);
+    return (reasons.push(`offer ${offer.id}: ${rented.message}`), pool.failed(offer.machine_id), false);
+  }
+  const id = rented.instanceId;
+  race.entered(id, Number(offer.dph_total));
+  ctx.log(`${prefix} rented instance ${id} (label ${ctx.label}); waiting for it to run`);
+  ctx.onRented?.(id);
+  const outcome = await waitForBoot(ctx, id, prefix, true, offer, race.signal);
+  if (outcome.ok) {
+    const bad = (await ctx.machineConflict?.(outcome.instance)) ?? priceTooHigh(ctx, outcome.instance);
+    if (bad) {
+      reasons.push(`offer ${offer.id}: ${bad}`);
+      await discard(ctx, id, `${prefix} ${bad}`);
+      return (pool.failed(outcome.instance.machine_id, offer.machine_id), false);
+    }
+    if (race.claim(outcome.instance, offer.id)) return (race.lanes > 1 && ctx.log(`${prefix} instance ${id} verified first: keeping it`), true);
+  }
+  if (outcome.ok || outcome.aborted) {
+    // Another lane's instance was verified first (or a lane must be tracked): this contender goes.
+    await discard(ctx, id, `${prefix} ${race.stopReason} (this one ${outcome.ok ? "was verified later" : "was still booting"})`);
+    pool.release(offer.machine_id);
+    if (race.winner) {
+      const l = race.loser(id);
+      ctx.log(`${prefix} race cost: instance ${id} ran ${secs(l.seconds * 1000)} at $${Number(offer.dph_total).toFixed(3)}/h until confirmed gone, ≤ $${l.usd.toFixed(4)}`);
+    }
+    return true;
+  }
+  reasons.push(`offer ${offer.id} (machine ${offer.machine_id}): ${outcome.reason}`);
+  await discard(ctx, id, outcome.reason);
+  pool.failed(outcome.machineId ?? offer.machine_id, offer.machine_id);
+  return false;
 }

@@ -116,3 +116,19 @@ export function judgeStall(o: BootObservation, exp: BootExpectation, p: StallPol
   }
   return { kind: "progressing" };
 }
+
+/**
+ * Ms from this observation until judgeStall would call it stalled (Infinity: no limit applies), so
+ * the status poll can wake at the limit instead of up to one back-off interval (12 s) after it.
+ */
+export function msUntilStall(o: BootObservation, exp: BootExpectation, p: StallPolicy = DEFAULT_STALL_POLICY, timeScale = 1): number {
+  const pullLimit = (exp.pullMs * p.factor + p.slackMs) * timeScale;
+  const loadLimit = (exp.loadMs * p.factor + p.slackMs) * timeScale;
+  if (o.status !== "running") {
+    let left = pullLimit - o.msSinceRent;
+    if (o.status === null || o.status === "created") left = Math.min(left, p.noChangeMs * timeScale - o.msInPhase);
+    return Math.max(0, left) + 1;
+  }
+  if (o.portMapped && o.healthy !== false) return Infinity;
+  return Math.max(0, loadLimit - (o.msSinceRunning ?? 0)) + 1;
+}

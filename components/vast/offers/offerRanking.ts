@@ -175,6 +175,17 @@ function rankByTime(kept: Offer[], sel: OfferSelection): Offer[] {
   );
 }
 
+/**
+ * Order for the offers left after a failed attempt. With "balanced" (or unset) the deploy is already
+ * late, so price stops counting: least expected time to ready first (as "speed"). An explicit
+ * "speed", "price" or "dlperf_per_dollar" keeps its order: that choice was the user's.
+ * Benchmarked in docs/benchmarks.md ("Time to a verified endpoint on a market with a tail").
+ */
+export function rankAfterFailure(offers: Offer[], sel: OfferSelection): Offer[] {
+  if (sel.rankBy !== "balanced" && sel.rankBy !== undefined) return offers;
+  return rankByTime([...offers], { ...sel, rankBy: "speed" });
+}
+
 function money(v: number): string {
   const s = v.toFixed(3);
   return s.endsWith("0") ? v.toFixed(2) : s;
