@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildOfferQuery, type OfferSelection } from "../../components/vast/offers/offerQuery.ts";
-import { describeOffer, expectedTimeMs, offerMatchesQuery, rankOffers } from "../../components/vast/offers/offerRanking.ts";
+import { describeOffer, expectedTimeMs, offerMatchesQuery, rankAfterFailure, rankOffers } from "../../components/vast/offers/offerRanking.ts";
 import type { Offer, OfferQuery } from "../../components/vast/api/types.ts";
 
 const GUIDE =
@@ -189,5 +189,14 @@ describe("rankBy speed / balanced", () => {
   });
   it("a less reliable host is expected to take longer", () => {
     expect(expectedTimeMs(fast(9, { inet_down: 500, reliability2: 0.5 } as Partial<Offer>))).toBeCloseTo(2 * expectedTimeMs(fast(9, { inet_down: 500, reliability2: 1 } as Partial<Offer>)), 0);
+  });
+  it("after a failed attempt, balanced (and unset) re-rank the offers left for speed; an explicit choice stays", () => {
+    const left = rankOffers(offers, sel({ rankBy: "balanced" }));
+    expect(ids(rankAfterFailure(left, sel({ rankBy: "balanced" })))).toStrictEqual([3, 2, 1]);
+    expect(ids(rankAfterFailure(left, sel({})))).toStrictEqual([3, 2, 1]);
+    expect(ids(left)).toStrictEqual([2, 3, 1]); // not reordered in place
+    const cheap = rankOffers(offers, sel({ rankBy: "price" }));
+    expect(ids(rankAfterFailure(cheap, sel({ rankBy: "price" })))).toStrictEqual([1, 2, 3]);
+    expect(ids(rankAfterFailure(cheap, sel({ rankBy: "dlperf_per_dollar" })))).toStrictEqual([1, 2, 3]);
   });
 });

@@ -1,6 +1,6 @@
 // Pure stall judgement: expectations from the host's advertised speed, early verdicts.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STALL_POLICY as _D, expectedBoot, expectedReadyMs, judgeStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
+import { DEFAULT_STALL_POLICY as _D, expectedBoot, expectedReadyMs, judgeStall, msUntilStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
 
 // Fixed policy for readable numbers (the default is the benchmark's pick and may move).
 const P = { factor: 3, slackMs: 60_000, noChangeMs: 180_000 };
@@ -49,5 +49,29 @@ describe("judgeStall", () => {
     const v = judgeStall(obs({ msSinceRent: 1_805 }), exp, P, 1 / 200);
     expect(v).toMatchObject({ kind: "stalled", reason: expect.stringMatching(/not running 361 s after/) });
     expect(judgeStall(obs({ msSinceRent: 1_795 }), exp, P, 1 / 200).kind).toBe("progressing");
+  });
+});
+
+describe("msUntilStall", () => {
+  const exp = { pullMs: 100_000, loadMs: 40_000 };
+  // judgeStall at `o` advanced by `ms` (time passes in the observation's own clocks).
+  const after = (o: BootObservation, ms: number): BootObservation => ({
+    ...o, msSinceRent: o.msSinceRent + ms, msInPhase: o.msInPhase + ms, msSinceRunning: o.msSinceRunning === null ? null : o.msSinceRunning + ms,
+  });
+  it("is exactly when judgeStall turns: progressing 1 ms before, stalled at it", () => {
+    for (const [o, scale] of [
+      [obs({ msSinceRent: 50_000, msInPhase: 20_000 }), 1],
+      [obs({ status: "created", msSinceRent: 10_000, msInPhase: 175_000 }), 1],
+      [obs({ status: "running", msSinceRent: 200_000, msSinceRunning: 30_000, portMapped: true, healthy: false }), 1],
+      [obs({ msSinceRent: 100, msInPhase: 100 }), 1 / 200],
+    ] as const) {
+      const ms = msUntilStall(o, exp, P, scale);
+      expect(judgeStall(after(o, ms - 1), exp, P, scale).kind).toBe("progressing");
+      expect(judgeStall(after(o, ms), exp, P, scale).kind).toBe("stalled");
+    }
+  });
+  it("no limit while running with the port mapped and /health not known to fail", () => {
+    expect(msUntilStall(obs({ status: "running", msSinceRunning: 1, portMapped: true, healthy: null }), exp, P)).toBe(Infinity);
+    expect(msUntilStall(obs({ status: "running", msSinceRunning: 1, portMapped: false }), exp, P)).toBe(exp.loadMs * 3 + 60_000);
   });
 });
