@@ -1,13 +1,15 @@
 // Replicas benchmark row: wall time of a 3-replica `pulumi up` ÷ a 1-replica `up` of the
-// same program against the emulator, with Vast's rate limits on (the client's 2.1 s GET
-// /instances/{id} spacing is shared by all replicas of one provider process). Interleaved pairs,
-// each side on a fresh stack that is destroyed after; target <= 1.3×.
+// same program against the emulator, with Vast's rate limits on (one rent per 4.5 s, one
+// GET /instances/{id} per 2 s, one instance list per 1 s, per key). Interleaved pairs, each side on a
+// fresh stack that is destroyed after; target <= 1.3×. Each `up` logs a timeline (rents, `running`,
+// calls, 429s) so the gap can be attributed.
 // Run alone: npm run bench -- --replicas-only [--pairs N]
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startEmulator, VAST_RATE_LIMITS } from "../../emulator/index.ts";
+import type { RunningEmulator } from "../../emulator/types.ts";
 import { median, row, type Row } from "./report.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -32,6 +34,27 @@ export interface ReplicaBenchOptions {
   createdMs?: number;
   loadingMs?: number;
   modelLoadMs?: number;
+}
+
+/**
+ * Where one `up`'s time went, from the emulator's side (its request log and instance records), in
+ * seconds since the `up` started: each instance's rent and `running` (image "pulled"; /health answers
+ * model-load seconds later), its per-id status GETs, the shared lists, and 429s by route. Taken right
+ * after the `up`, while the instances still exist.
+ */
+export function timeline(emu: RunningEmulator, t0: number, t1: number): string {
+  const s = (ts: number) => ((ts - t0) / 1000).toFixed(1);
+  const log = emu.requestLog().filter((e) => e.ts >= t0 && e.ts <= t1);
+  const now = Date.now();
+  const parts = emu.instances().filter((i) => i._emulator.createdAt >= t0 && !i._emulator.destroyed).sort((a, b) => a._emulator.createdAt - b._emulator.createdAt).map((i) => {
+    const running = i.uptime_mins == null ? "-" : s(now - i.uptime_mins * 60_000);
+    const reads = log.filter((e) => e.route === "GET /api/v0/instances/:id" && e.path.startsWith(`/api/v0/instances/${i.id}/`));
+    return `#${i.id} rent ${s(i._emulator.createdAt)} running ${running} (${reads.length} GETs)`;
+  });
+  const throttled: Record<string, number> = {};
+  for (const e of log) if (e.status === 429) throttled[e.route] = (throttled[e.route] ?? 0) + 1;
+  const lists = log.filter((e) => e.route === "GET /api/v1/instances").length;
+  return `${parts.join("; ")}; ${lists} lists; 429s ${JSON.stringify(throttled)}; end ${s(t1)}`;
 }
 
 /** Measures and returns the row; starts and stops its own emulator and stacks. */
@@ -69,9 +92,10 @@ export async function replicaRows(o: ReplicaBenchOptions): Promise<Row[]> {
     const three: number[] = [];
     for (let i = 0; i < o.pairs; i++) {
       for (const [stack, into] of [["r1", one], ["r3", three]] as const) {
+        const t0 = Date.now();
         const up = await must(stack, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
         into.push(up.ms / 1000);
-        o.log(`replicas: ${stack} up ${(up.ms / 1000).toFixed(1)} s (pair ${i + 1}/${o.pairs})`);
+        o.log(`replicas: ${stack} up ${(up.ms / 1000).toFixed(1)} s (pair ${i + 1}/${o.pairs}): ${timeline(emu, t0, Date.now())}`);
         await must(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
       }
     }
