@@ -3,8 +3,11 @@
 // tailed market model (emulator/tail.ts), no Pulumi engine. Timings run `--scale` (default 200) times
 // faster than real time; every number reported is in real (unscaled) seconds and dollars.
 // A deploy is "verified" when its endpoint answers /health (the emulator's plan says it serves):
-// both policies get that check, so they differ only in when they give up on an attempt.
-// Run alone: npm run bench -- --market-only [--deploys N] [--scale N]   (or node tools/bench/market.ts)
+// every policy gets that check, so they differ only in which offers they rent and when they give up.
+// Run alone: npm run bench -- --market-only [--deploys N]
+//   or node tools/bench/market.ts [--deploys N] [--first-seed N] [--only a,b] [--factor F --slack S]
+//   (--only picks policies by name substring, e.g. --only "new default,race" for a long run; the
+//   SWEEP policies, one knob off each, run only when named.)
 import { parseArgs } from "node:util";
 import { startEmulator } from "../../emulator/index.ts";
 import { tailedMarket, DEFAULT_TAIL } from "../../emulator/tail.ts";
@@ -15,19 +18,36 @@ import type { VastInstanceInputs } from "../../components/vast/instance/instance
 import * as vast from "../../components/vast/api/client.ts";
 import { row, formatTable, type Row } from "./report.ts";
 import type { RankBy } from "../../components/vast/offers/offerQuery.ts";
-import { DEFAULT_STALL_POLICY, type StallPolicy } from "../../components/vast/instance/stallVerdict.ts";
+import { DEFAULT_STALL_POLICY, type BootTuning, type StallPolicy } from "../../components/vast/instance/stallVerdict.ts";
 
 export interface Policy {
   name: string;
   failover: "flat" | "stall";
   rankBy: RankBy;
+  /** vast-reranker:race (offers rented at once). */
+  race?: number;
+  tuning?: Partial<BootTuning>;
+  /** The row the targets are about (the committed defaults). */
+  isDefault?: boolean;
 }
+
+/** The stall-aware policy as first built: no re-ranking after a failure, no wake at the limit, /health only at status polls. */
+const FIRST_STALL: Partial<BootTuning> = { rerankAfterFailure: false, wakeAtStallLimit: false, healthPollMs: 1e9 };
 
 export const POLICIES: Policy[] = [
   { name: "flat + price (old)", failover: "flat", rankBy: "price" },
   { name: "stall + price", failover: "stall", rankBy: "price" },
-  { name: "flat + balanced", failover: "flat", rankBy: "balanced" },
-  { name: "stall + balanced (new default)", failover: "stall", rankBy: "balanced" },
+  { name: "flat + balanced", failover: "flat", rankBy: "balanced", tuning: FIRST_STALL },
+  { name: "stall + balanced (first version)", failover: "stall", rankBy: "balanced", tuning: FIRST_STALL },
+  { name: "stall + balanced (new default)", failover: "stall", rankBy: "balanced", isDefault: true },
+  { name: "stall + balanced + race 2", failover: "stall", rankBy: "balanced", race: 2 },
+];
+
+/** One knob of the default off at a time (run with --only). */
+export const SWEEP: Policy[] = [
+  { name: "sweep: no re-rank after failure", failover: "stall", rankBy: "balanced", tuning: { rerankAfterFailure: false } },
+  { name: "sweep: no wake at stall limit", failover: "stall", rankBy: "balanced", tuning: { wakeAtStallLimit: false } },
+  { name: "sweep: /health only at status polls", failover: "stall", rankBy: "balanced", tuning: { healthPollMs: 1e9 } },
 ];
 
 export interface DeployResult {
@@ -35,6 +55,8 @@ export interface DeployResult {
   seconds: number;
   attempts: number;
   failedCost: number;
+  /** Race losers (destroyed because the other contender was verified first). */
+  raceCost: number;
   leaked: number;
   reasons: string[];
 }
@@ -45,6 +67,7 @@ export interface PolicySummary {
   p95: number;
   max: number;
   failedCost: number;
+  raceCost: number;
   failedDeploys: number;
   leaked: number;
   attempts: number;
@@ -65,7 +88,7 @@ export function percentile(values: number[], p: number): number {
 
 function inputs(seed: number, policy: Policy): VastInstanceInputs {
   return {
-    labelPrefix: "bench-market", stackName: "bench", resourceName: policy.failover + policy.rankBy, nonce: `s${seed}`,
+    labelPrefix: "bench-market", stackName: "bench", resourceName: policy.failover + policy.rankBy, nonce: `s${seed}`, race: policy.race,
     selection: { filter: "compute_cap >= 750 gpu_ram >= 16 num_gpus = 1 static_ip = true direct_port_count >= 1 verified = true rentable = true", diskGb: 40, maxPricePerHour: 1, minReliability: 0.9, rankBy: policy.rankBy },
     image: "vastai/base-image:cuda-12.4.1-auto", env: { "-p 8000:8000": "1" }, secretEnv: {}, runtype: "args", onstart: null, args: [],
     containerPort: 8000, maxAttempts: 3, bootTimeoutSeconds: 900,
@@ -73,15 +96,15 @@ function inputs(seed: number, policy: Policy): VastInstanceInputs {
 }
 
 /** One seeded deploy: fresh emulator state, tailed market of this seed, boot, account, destroy the winner. */
-async function deploy(emu: RunningEmulator, seed: number, policy: Policy, scale: number, stallPolicy?: StallPolicy): Promise<DeployResult> {
+export async function deploy(emu: RunningEmulator, seed: number, policy: Policy, scale: number, stallPolicy?: StallPolicy, trace?: (m: string) => void): Promise<DeployResult> {
   await emu.reset();
   emu.replaceMarket(tailedMarket(BASE_OFFER, seed));
   emu.setTail({ ...DEFAULT_TAIL, seed, timeScale: 1 / scale });
   const opts: vast.VastClientOptions = { apiUrl: emu.url, apiKey: emu.apiKey, pollFloorMs: Math.max(5, Math.round(2100 / scale)), pollCapMs: Math.max(10, Math.round(12_000 / scale)) };
   const reasons: string[] = [];
   const ctx: BootContext = {
-    opts, inputs: inputs(seed, policy), label: `bench-market.${seed}.${policy.failover}.${policy.rankBy}`, log: (m) => { if (/destroying|stalled/.test(m)) reasons.push(m); },
-    failover: policy.failover, timeScale: 1 / scale, stallPolicy,
+    opts, inputs: inputs(seed, policy), label: `bench-market.${seed}.${policy.failover}.${policy.rankBy}`, log: (m) => { trace?.(m); if (/destroying|stalled|race/.test(m)) reasons.push(m); },
+    failover: policy.failover, timeScale: 1 / scale, stallPolicy, tuning: policy.tuning,
     health: async (inst) => {
       const a = emu.instances().find((i) => i.id === inst.id);
       const at = a?._emulator.tail?.servesAt;
@@ -91,8 +114,11 @@ async function deploy(emu: RunningEmulator, seed: number, policy: Policy, scale:
   const t0 = Date.now();
   let ok = true;
   let winner: number | undefined;
+  let lost = new Set<number>();
   try {
-    winner = (await bootInstance(ctx)).instance.id;
+    const r = await bootInstance(ctx);
+    winner = r.instance.id;
+    lost = new Set(r.race?.lost.map((l) => l.id));
   } catch (e) {
     ok = false;
     reasons.push((e as Error).message);
@@ -100,14 +126,17 @@ async function deploy(emu: RunningEmulator, seed: number, policy: Policy, scale:
   const seconds = (Date.now() - t0) * scale / 1000;
   const all = emu.instances();
   let failedCost = 0;
+  let raceCost = 0;
   for (const i of all) {
     if (i.id === winner) continue;
     const end = i._emulator.destroyedAt ?? Date.now();
-    failedCost += (i.dph_total * (end - i._emulator.createdAt) * scale) / 3_600_000;
+    const usd = (i.dph_total * (end - i._emulator.createdAt) * scale) / 3_600_000;
+    if (lost.has(i.id)) raceCost += usd;
+    else failedCost += usd;
   }
   const leaked = all.filter((i) => i.id !== winner && !i._emulator.destroyed).length;
   if (winner !== undefined) await vast.destroyAndConfirm(opts, winner);
-  return { ok, seconds, attempts: all.length, failedCost, leaked, reasons };
+  return { ok, seconds, attempts: all.length, failedCost, raceCost, leaked, reasons };
 }
 
 export function summarize(policy: Policy, results: DeployResult[]): PolicySummary {
@@ -118,6 +147,7 @@ export function summarize(policy: Policy, results: DeployResult[]): PolicySummar
     p95: percentile(secs, 95),
     max: Math.max(...secs),
     failedCost: results.reduce((a, r) => a + r.failedCost, 0),
+    raceCost: results.reduce((a, r) => a + r.raceCost, 0),
     failedDeploys: results.filter((r) => !r.ok).length,
     leaked: results.reduce((a, r) => a + r.leaked, 0),
     attempts: results.reduce((a, r) => a + r.attempts, 0),
@@ -130,52 +160,66 @@ export interface MarketBenchOptions {
   log: (m: string) => void;
   /** Override of DEFAULT_STALL_POLICY (to sweep it). */
   stallPolicy?: StallPolicy;
+  firstSeed?: number;
+  /** Policies to run (default POLICIES). */
+  policies?: Policy[];
 }
 
 /** Runs every policy on the same seeds (policies side by side, one emulator each, seeds in turn). */
 export async function marketBench(o: MarketBenchOptions): Promise<{ summaries: PolicySummary[]; rows: Row[] }> {
-  const emus = await Promise.all(POLICIES.map(() => startEmulator({ pendingMs: Math.round(5000 / o.scale), lingerDeletedMs: 0, readLagMs: 0 })));
-  const results: DeployResult[][] = POLICIES.map(() => []);
+  const policies = o.policies ?? POLICIES;
+  const emus = await Promise.all(policies.map(() => startEmulator({ pendingMs: Math.round(5000 / o.scale), lingerDeletedMs: 0, readLagMs: 0 })));
+  const results: DeployResult[][] = policies.map(() => []);
+  const first = o.firstSeed ?? 1;
   try {
-    for (let seed = 1; seed <= o.deploys; seed++) {
-      const rs = await Promise.all(POLICIES.map((p, i) => deploy(emus[i], seed, p, o.scale, o.stallPolicy)));
+    for (let seed = first; seed < first + o.deploys; seed++) {
+      const rs = await Promise.all(policies.map((p, i) => deploy(emus[i], seed, p, o.scale, o.stallPolicy)));
       rs.forEach((r, i) => results[i].push(r));
-      o.log(`seed ${seed}: ${rs.map((r, i) => `${POLICIES[i].failover}/${POLICIES[i].rankBy} ${r.ok ? "" : "FAILED "}${r.seconds.toFixed(0)} s ${r.attempts} rent(s)`).join(" | ")}`);
+      rs.forEach((r, i) => { if (!r.ok) o.log(`seed ${seed} ${policies[i].name} FAILED:\n  ${r.reasons.join("\n  ")}`); });
+      o.log(`seed ${seed}: ${rs.map((r) => `${r.ok ? "" : "FAILED "}${r.seconds.toFixed(0)} s ${r.attempts} rent(s)`).join(" | ")}`);
     }
   } finally {
     await Promise.all(emus.map((e) => e.stop()));
   }
-  const summaries = POLICIES.map((p, i) => summarize(p, results[i]));
-  const old = summaries[0];
-  const neu = summaries[summaries.length - 1];
-  const rows: Row[] = [];
-  for (const s of summaries) {
-    rows.push(row(`market: ${s.policy.name} p50 / p95 / max time to verified endpoint`, s.p50, "s", 0, undefined,
-      `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts; ${s.attempts} rents, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
+  const summaries = policies.map((p, i) => summarize(p, results[i]));
+  return { summaries, rows: marketRows(summaries) };
+}
+
+/** One row per policy, then the targets (about the default row, against the old flat + price one) when both ran. */
+export function marketRows(summaries: PolicySummary[]): Row[] {
+  const rows: Row[] = summaries.map((s) => row(`market: ${s.policy.name} p50 time to verified endpoint`, s.p50, "s", 0, undefined,
+    `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts${s.policy.race ? `, $${s.raceCost.toFixed(2)} on race losers` : ""}; ${s.attempts} rents, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
+  const old = summaries.find((s) => s.policy === POLICIES[0]);
+  const neu = summaries.find((s) => s.policy.isDefault);
+  if (neu) rows.push(row("market: new p95 ÷ new p50", neu.p95 / neu.p50, "×", 2, { cmp: "<=", limit: 2 }));
+  if (neu && old) {
+    rows.push(row("market: new p95 ÷ flat p95", neu.p95 / old.p95, "×", 2, { cmp: "<=", limit: 0.5 }));
+    rows.push(row("market: new $ on failed attempts ÷ flat's", old.failedCost > 0 ? neu.failedCost / old.failedCost : 0, "×", 2, { cmp: "<=", limit: 1 }));
   }
-  rows.push(row("market: new p95 ÷ new p50", neu.p95 / neu.p50, "×", 2, { cmp: "<=", limit: 2 }));
-  rows.push(row("market: new p95 ÷ flat p95", neu.p95 / old.p95, "×", 2, { cmp: "<=", limit: 0.5 }));
-  rows.push(row("market: new $ on failed attempts ÷ flat's", old.failedCost > 0 ? neu.failedCost / old.failedCost : 0, "×", 2, { cmp: "<=", limit: 1 }));
+  for (const r of summaries.filter((s) => s.policy.race)) rows.push(row(`market: ${r.policy.name} p95 ÷ p50`, r.p95 / r.p50, "×", 2));
   rows.push(row("market: leaked instances (all policies)", summaries.reduce((a, s) => a + s.leaked, 0), "", 0, { cmp: "<=", limit: 0 }));
-  return { summaries, rows };
+  return rows;
 }
 
 export function marketMarkdown(summaries: PolicySummary[], deploys: number, scale: number): string {
   const lines = [
-    `| policy (${deploys} seeded deploys, ${scale}x time) | p50 s | p95 s | max s | $ on failed attempts | rents | failed deploys | leaked |`,
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...summaries.map((s) => `| ${s.policy.name} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${s.max.toFixed(0)} | ${s.failedCost.toFixed(2)} | ${s.attempts} | ${s.failedDeploys} | ${s.leaked} |`),
+    `| policy (${deploys} seeded deploys, ${scale}x time) | p50 s | p95 s | p95 ÷ p50 | max s | $ on failed attempts | $ on race losers | rents | failed deploys | leaked |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...summaries.map((s) => `| ${s.policy.name} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${(s.p95 / s.p50).toFixed(2)} | ${s.max.toFixed(0)} | ${s.failedCost.toFixed(2)} | ${s.policy.race ? s.raceCost.toFixed(2) : "–"} | ${s.attempts} | ${s.failedDeploys} | ${s.leaked} |`),
   ];
   return lines.join("\n");
 }
 
 if (import.meta.main || process.argv[1]?.endsWith("tools/bench/market.ts")) {
-  const { values } = parseArgs({ options: { deploys: { type: "string", default: "30" }, scale: { type: "string", default: "200" }, factor: { type: "string" }, slack: { type: "string" } }, strict: false });
+  const str = { type: "string" } as const;
+  const { values } = parseArgs({ options: { deploys: { type: "string", default: "30" }, scale: { type: "string", default: "200" }, factor: str, slack: str, "first-seed": str, only: str }, strict: false });
   const deploys = Number(values.deploys);
   const scale = Number(values.scale);
   const stallPolicy = { ...DEFAULT_STALL_POLICY, ...(values.factor ? { factor: Number(values.factor) } : {}), ...(values.slack ? { slackMs: Number(values.slack) * 1000 } : {}) };
-  console.error(`stall policy: ${JSON.stringify(stallPolicy)}`);
-  const { summaries, rows } = await marketBench({ deploys, scale, log: (m) => console.error(m), stallPolicy });
+  const only = typeof values.only === "string" ? values.only.split(",").map((x) => x.trim()).filter(Boolean) : [];
+  const policies = only.length ? [...POLICIES, ...SWEEP].filter((p) => only.some((o) => p.name.includes(o))) : POLICIES;
+  console.error(`stall policy: ${JSON.stringify(stallPolicy)}; policies: ${policies.map((p) => p.name).join(" | ")}`);
+  const { summaries, rows } = await marketBench({ deploys, scale, log: (m) => console.error(m), stallPolicy, policies, firstSeed: Number(values["first-seed"] ?? 1) });
   console.log(formatTable(rows));
   console.log("\n" + marketMarkdown(summaries, deploys, scale));
   if (rows.some((r) => r.pass === false)) process.exitCode = 1;

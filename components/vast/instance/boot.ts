@@ -7,7 +7,7 @@ import { describeOffer, rankAfterFailure, rankOffers } from "../offers/offerRank
 import { hostPortOf, judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
-import { DEFAULT_STALL_POLICY, DEFAULT_WORKLOAD, expectedBoot, judgeStall, msUntilStall, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
+import { DEFAULT_STALL_POLICY, DEFAULT_TUNING, DEFAULT_WORKLOAD, expectedBoot, judgeStall, msUntilStall, type BootTuning, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
 import { adoptionOrder, OfferPool, Race, settleLanes, sleep, TrackedInstanceError, type LostContender, type Pick } from "./race.ts";
 
 export { TrackedInstanceError } from "./race.ts";
@@ -23,10 +23,7 @@ export interface BootContext {
   placeOffers?: (ranked: Offer[]) => Promise<Offer[]>;
   /** Replicas: why a running instance must yield its machine to a sibling, or undefined. */
   machineConflict?: (inst: Instance) => Promise<string | undefined>;
-  /**
-   * "stall" (default): besides the flat bootTimeoutSeconds, give up early on an attempt that is far
-   * behind what the host's inet_down/disk_bw predict (stallVerdict.ts). "flat": the deadline only.
-   */
+  /** "stall" (default): also give up early on an attempt far behind what the host's inet_down/disk_bw predict (stallVerdict.ts). "flat": bootTimeoutSeconds only. */
   failover?: "stall" | "flat";
   stallPolicy?: StallPolicy;
   workload?: Workload;
@@ -40,18 +37,6 @@ export interface BootContext {
   tuning?: Partial<BootTuning>;
 }
 
-export interface BootTuning {
-  /** After a failed attempt, rank the offers left by expected time (rankAfterFailure; "balanced" only). */
-  rerankAfterFailure: boolean;
-  /** Poll Vast at the moment the stall limit is reached instead of at the next back-off step. */
-  wakeAtStallLimit: boolean;
-  /** While running but /health not yet 200, ask the endpoint (not Vast) this often. */
-  healthPollMs: number;
-}
-
-/** What the market benchmark found best (docs/benchmarks.md, "Time to a verified endpoint on a market with a tail"). */
-export const DEFAULT_TUNING: BootTuning = { rerankAfterFailure: true, wakeAtStallLimit: true, healthPollMs: 1_000 };
-
 export interface BootResult {
   instance: Instance;
   offerId: number;
@@ -63,8 +48,7 @@ export interface BootResult {
  * Production status-poll schedule (benchmarked in docs/benchmarks.md). First delay: the route's floor
  * (INSTANCE_POLL_FLOOR_MS, 2.1 s: Vast throttles GET /instances/{id} under 2 s). Then ×1.5 per
  * unchanged answer, back to the floor on every status change, capped at 12 s: a 3-minute image pull
- * costs about 19 status polls (≤ 25 Vast calls per deploy). Noticing `running` up to 12 s late costs
- * nothing in practice: vLLM still loads the model then, while the readiness probe polls the endpoint itself.
+ * costs about 19 status polls (≤ 25 Vast calls per deploy). /health is asked between polls (no Vast call).
  */
 export const STATUS_POLL_FIRST_MS = vast.INSTANCE_POLL_FLOOR_MS;
 export const STATUS_POLL_CAP_MS = 12_000;
@@ -91,9 +75,7 @@ export function checksHealth(image: string): boolean {
   return /(^|\/)vllm[-/]|vllm-openai/i.test(image);
 }
 
-type WaitOutcome =
-  | { ok: true; instance: Instance }
-  | { ok: false; reason: string; machineId?: number; aborted?: boolean };
+type WaitOutcome = { ok: true; instance: Instance } | { ok: false; reason: string; machineId?: number; aborted?: boolean };
 
 /** Polls one instance until it runs, fails or times out. `fresh`: just rented, so it cannot be running yet. */
 async function waitForBoot(ctx: BootContext, id: number, prefix: string, fresh = false, host?: HostSpeed, signal?: AbortSignal): Promise<WaitOutcome> {
@@ -242,7 +224,11 @@ async function runLanes(ctx: BootContext, lanes: number, excluded: number[], rea
   });
   const race = new Race(lanes, ctx.timeScale ?? 1);
   if (lanes > 1) ctx.log(`racing ${lanes} offers on distinct machines (vast-reranker:race ${lanes}): the first verified instance is kept, the others destroyed`);
-  const results = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => runLane(ctx, pool, race, i, reasons)));
+  const results = await Promise.allSettled(Array.from({ length: lanes }, (_, i) => runLane(ctx, pool, race, i, reasons).catch((e: Error) => {
+    // An instance that must stay tracked: the other lanes stop and destroy theirs (state holds one id).
+    if (e instanceof TrackedInstanceError) race.stop(`instance ${e.trackedId} could not be confirmed destroyed`);
+    throw e;
+  })));
   const { winner, errors } = await settleLanes(race, results, (id, why) => discard(ctx, id, why), ctx.label);
   if (winner) {
     if (lanes === 1) return winner;
@@ -251,21 +237,14 @@ async function runLanes(ctx: BootContext, lanes: number, excluded: number[], rea
     return { ...winner, race: { lost: race.lost, lostCostUsd: race.lostCostUsd } };
   }
   if (errors.length) throw errors[0];
-  const why = reasons.length
-    ? reasons.join("; ")
-    : `no offer matched the selection: ${pool.searched}; loosen vast-reranker:filter, gpuRamGb, maxPricePerHour, minReliability or minCudaVersion (the image needs cuda_max_good >= ${sel.minCudaVersion ?? "its CUDA build"})`;
+  const why = reasons.length ? reasons.join("; ") : `no offer matched the selection: ${pool.searched}; loosen vast-reranker:filter, gpuRamGb, maxPricePerHour, minReliability or minCudaVersion (the image needs cuda_max_good >= ${sel.minCudaVersion ?? "its CUDA build"})`;
   throw new Error(`no Vast instance became ready (${why}); every instance rented on the way was destroyed`);
 }
 
-/** One lane: rent the pool's next offer, wait, fail over; stops when its instance wins, or loses the race. */
+/** One lane: rent the pool's next offer, wait, fail over; ends when its instance wins or loses the race. */
 async function runLane(ctx: BootContext, pool: OfferPool, race: Race, lane: number, reasons: string[]): Promise<void> {
-  try {
-    for (let pick: Pick | undefined; !race.over && (pick = await pool.next()); ) {
-      if (await rentAndWait(ctx, pool, race, pick, race.lanes > 1 ? `[lane ${lane + 1}]` : "", reasons)) return;
-    }
-  } catch (e) {
-    if (e instanceof TrackedInstanceError) race.stop(`instance ${e.trackedId} could not be confirmed destroyed`);
-    throw e;
+  for (let pick: Pick | undefined; !race.over && (pick = await pool.next()); ) {
+    if (await rentAndWait(ctx, pool, race, pick, race.lanes > 1 ? `[lane ${lane + 1}]` : "", reasons)) return;
   }
 }
 
@@ -274,7 +253,7 @@ async function rentAndWait(ctx: BootContext, pool: OfferPool, race: Race, pick: 
   const { offer } = pick;
   const prefix = `${tag}[attempt ${pick.attempt}/${ctx.inputs.maxAttempts}]`;
   await sleep(race.rentDelayMs(vast.RENT_FLOOR_MS), race.signal);
-  if (race.over) return (pool.gone(pick), true);
+  if (race.over) return (pool.giveBack(pick), true);
   ctx.log(`${prefix} renting ${describeOffer(offer)}`);
   let rented: vast.RentOutcome;
   try {
@@ -298,7 +277,10 @@ async function rentAndWait(ctx: BootContext, pool: OfferPool, race: Race, pick: 
   ctx.onRented?.(id);
   const outcome = await waitForBoot(ctx, id, prefix, true, offer, race.signal);
   if (outcome.ok) {
-    const bad = (await ctx.machineConflict?.(outcome.instance)) ?? priceTooHigh(ctx, outcome.instance);
+    const conflict = await ctx.machineConflict?.(outcome.instance).catch((e: Error) => {
+      throw new TrackedInstanceError(`could not check instance ${id}'s machine against the other replicas: ${e.message}`, id);
+    });
+    const bad = conflict ?? priceTooHigh(ctx, outcome.instance);
     if (bad) {
       reasons.push(`offer ${offer.id}: ${bad}`);
       await discard(ctx, id, `${prefix} ${bad}`);

@@ -108,11 +108,16 @@ export class OfferPool {
     }
   }
 
+  /** Not rented after all (the race ended first): the attempt and the machine are given back. */
+  giveBack(pick: Pick): void {
+    this.attempts--;
+    this.held.delete(pick.offer.machine_id);
+  }
+
   /** The offer was taken by someone else before the rent: the attempt is given back. */
   gone(pick: Pick): void {
-    this.attempts--;
+    this.giveBack(pick);
     this.offersGone++;
-    this.held.delete(pick.offer.machine_id);
   }
 
   /** The lane is done with the machine without blaming it (race lost or stopped, unclear rent). */

@@ -74,6 +74,19 @@ export interface StallPolicy {
  */
 export const DEFAULT_STALL_POLICY: StallPolicy = { factor: 1.25, slackMs: 15_000, noChangeMs: 180_000 };
 
+/** Knobs of the failover around the stall verdict (boot.ts). */
+export interface BootTuning {
+  /** After a failed attempt, rank the offers left by expected time (offerRanking.ts rankAfterFailure; "balanced" only). */
+  rerankAfterFailure: boolean;
+  /** Poll Vast when the stall limit is reached (msUntilStall) instead of at the next back-off step (up to 12 s later). */
+  wakeAtStallLimit: boolean;
+  /** While running with the port mapped but /health not yet 200, ask the endpoint (not Vast) this often. */
+  healthPollMs: number;
+}
+
+/** What the market benchmark found best (docs/benchmarks.md, "Time to a verified endpoint on a market with a tail"). */
+export const DEFAULT_TUNING: BootTuning = { rerankAfterFailure: true, wakeAtStallLimit: true, healthPollMs: 1_000 };
+
 export interface BootObservation {
   /** actual_status, or null before Vast reports one. */
   status: string | null;
