@@ -18,7 +18,7 @@ const SHOW = "GET /api/v0/instances/:id";
 const LIST = "GET /api/v1/instances";
 // One API key per test: the client keeps its pacing and shared-list state per URL and key, and the
 // emulator throttles per key, so no test inherits another's slots.
-const KEYS = ["key-poll", "key-absent", "key-placement", "key-rent", "key-single"].map((k) => `${k}-${"0".repeat(24)}`);
+const KEYS = ["key-poll", "key-absent", "key-placement", "key-rent", "key-single", "key-adopt"].map((k) => `${k}-${"0".repeat(24)}`);
 
 let emu: RunningEmulator;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -131,6 +131,20 @@ describe("status reads of booting replicas share list calls", () => {
     const after = await listInstances(opts);
     expect(before.map((i) => i.id)).not.toContain(r.instanceId);
     expect(after.map((i) => i.id)).toContain(r.instanceId);
+    expect(calls(LIST)).toBe(2);
+    expect(throttled()).toEqual([]);
+  }, 30_000);
+
+  it("an adoption lookup never takes an earlier list: an instance labelled elsewhere a moment ago is found", async () => {
+    await rentSome(KEYS[5], 1);
+    const opts = replicaOpts(KEYS[5]);
+    await listInstances(opts);
+    // Rented with another key: this process's client cannot know of it.
+    const offer = smallMarket()[1];
+    const label = "vast-reranker.batch.elsewhere.n.s";
+    const r = await rentOffer(plainOpts(KEYS[4]), offer.id, createRequest(inputs(), offer, label));
+    if (r.kind !== "rented") throw new Error(JSON.stringify(r));
+    expect((await findInstancesByLabel(opts, label)).map((i) => i.id)).toEqual([r.instanceId]);
     expect(calls(LIST)).toBe(2);
     expect(throttled()).toEqual([]);
   }, 30_000);

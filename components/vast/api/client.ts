@@ -127,14 +127,23 @@ export async function showInstance(opts: VastClientOptions, id: number): Promise
   return existing(inst);
 }
 
-/** All instances carrying exactly this label (v1 list, server-side label filter, all pages; or the shared list). */
+/**
+ * All instances carrying exactly this label (v1 list, server-side label filter, all pages). Where lists
+ * are shared: rows of a shared call that starts after this request (adoption must see any instance
+ * left with its label, whoever made it), filtered here.
+ */
 export async function findInstancesByLabel(opts: VastClientOptions, label: string): Promise<Instance[]> {
   const s = sharedListFor(opts);
   if (!s) return pagedList(opts, { label: { eq: label } });
-  return (await sharedList(opts, s, true)).filter((i) => i.label === label).map((i) => ({ ...i }));
+  return (await sharedList(opts, s, false)).filter((i) => i.label === label).map((i) => ({ ...i }));
 }
 
-/** Every instance matching the v1 list filters, all pages (spaced by Vast's list threshold where lists are shared). */
+/**
+ * Every instance matching the v1 list filters, all pages. Where lists are shared, an unfiltered list
+ * (the replicas' placement and machine checks) may take a shared call that started up to
+ * LIST_FLOOR_MS earlier (instanceList.ts, sharedList): a replica's adoption lookup and its placement
+ * list then cost one call, and its first rent does not wait a list threshold for the second.
+ */
 export async function listInstances(opts: VastClientOptions, selectFilters: Record<string, unknown> = {}): Promise<Instance[]> {
   const s = sharedListFor(opts);
   if (!s) return pagedList(opts, selectFilters);

@@ -95,10 +95,12 @@ export function sharedAnswerAt(s: SharedList): number {
 /**
  * Every instance of the account (all pages, unfiltered) from a call that starts after this request:
  * the booked call if there is one, else a new one at the key's next slot. The answer is shared, so
- * callers must not change it. With `mayReuse`, the answer of a call that started less than
- * LIST_FLOOR_MS ago is taken when this process changed no instance since it started: a new call
- * could not start before that anyway, and only this process's own rents and destroys could make the
- * replicas' siblings in it stale. Status reads never reuse (they wait for a call that starts later).
+ * callers must not change it. With `mayReuse` (placement and machine checks of replicas), the answer
+ * of a call that started less than LIST_FLOOR_MS ago is taken when this process changed no instance
+ * since it started: a new call could not start before that anyway, and the siblings those checks
+ * look for are rented and destroyed by this process, whose changes void the reuse. Status reads and
+ * adoption lookups never reuse: they may concern instances made elsewhere, so they wait for a call
+ * that starts after they asked.
  */
 export function sharedList(opts: VastClientOptions, s: SharedList, mayReuse: boolean): Promise<Instance[]> {
   const last = s.last;
