@@ -53,9 +53,10 @@ export type TypedConfig = Pick<Config, "get" | "getNumber" | "getBoolean" | "get
 export type LegacyConfigGetter = (key: string) => string | undefined;
 
 /**
- * Upper bound of vast-reranker:replicas. All replicas' status polls go through one provider process,
- * whose client spaces GET /instances/{id} by 2.1 s (Vast's per-key floor); with n replicas booting,
- * each is seen every 2.1·n s at best, and 5 × 2.1 s = 10.5 s still fits the 12 s poll cap.
+ * Upper bound of vast-reranker:replicas. Vast allows one rent per 4.5 s per key, so replica n is
+ * rented ≥ 4.6·n s after the first (the 5th ≈ 18 s later, still small against a real image pull),
+ * and a create-first rollout bills twice the replicas' GPUs meanwhile. Status reads are not the
+ * limit: booting replicas share one instance-list call per second (components/vast/api/instanceList.ts).
  */
 export const MAX_REPLICAS = 5;
 
@@ -163,7 +164,7 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   };
   if (Number.isFinite(cfgOut.probeTimeoutSeconds) && cfgOut.probeTimeoutSeconds < 10) problems.push(`${key("probeTimeoutSeconds")} must be >= 10 (got ${cfgOut.probeTimeoutSeconds})`);
   if (Number.isFinite(cfgOut.replicas) && !(Number.isInteger(cfgOut.replicas) && cfgOut.replicas >= 1 && cfgOut.replicas <= MAX_REPLICAS)) {
-    problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and all poll Vast through one 2.1 s-spaced client`);
+    problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and Vast allows one rent per 4.5 s per key`);
   }
   const minReady = cfgOut.minReadyReplicas;
   if (minReady !== undefined && Number.isFinite(minReady) && Number.isFinite(cfgOut.replicas)
