@@ -2,7 +2,8 @@
 // leaves `loading` abandons it on the stall verdict (far behind what its inet_down predicts) long
 // before the flat bootTimeoutSeconds, destroys and confirms it, serves from the next host, and
 // `pulumi destroy` leaves nothing. VAST_STALL_TIME_SCALE (test-only) shrinks the stall thresholds
-// 20x so the early verdict comes in seconds; the flat 60 s deadline is not scaled.
+// 20x so the early verdict comes in seconds; the flat 60 s deadline is not scaled. Last,
+// vast-reranker:race 2 from stack config to the kept instance: two rents, the loser destroyed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestProject, type TestProject } from "../helpers/engine.ts";
 import { startEmulator } from "../../emulator/index.ts";
@@ -86,6 +87,33 @@ describe("stall-aware failover (engine)", () => {
     } catch (e) {
       await resetAfterFailure(p, emu);
       throw e;
+    }
+  }, 240_000);
+
+  it("race 2 (stack config): two offers rented, the first verified kept, the other destroyed and confirmed; destroy leaves nothing", async () => {
+    try {
+      await p.stack.setConfig("vast-reranker:race", { value: "2" });
+      const rents0 = rentCalls(emu);
+      emu.injectFault({ kind: "stuck_loading" }); // lane 1's contender is still pulling when lane 2's serves
+      // Unscaled stall limits: the stuck contender must lose the race, not be failed over first.
+      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"], { VAST_STALL_TIME_SCALE: "1" });
+      expect(up.code, up.output.slice(-3000)).toBe(0);
+      expect(up.output).toMatch(/racing 2 offers on distinct machines/);
+      const kept = /race: kept instance (\d+); destroyed and confirmed gone: instance (\d+)/.exec(up.output);
+      expect(kept).not.toBeNull();
+      expect(up.output).toMatch(new RegExp(`\\[lane 2\\]\\[attempt 2/3\\] instance ${kept?.[1]} verified first`));
+      expect(up.output).toMatch(new RegExp(`race cost: instance ${kept?.[2]} ran [\\d.]+ s at \\$[\\d.]+/h until confirmed gone`));
+      expect(rentCalls(emu) - rents0).toBe(2);
+      const loser = emu.instances().find((i) => String(i.id) === kept?.[2]);
+      const winner = emu.instances().find((i) => String(i.id) === kept?.[1]);
+      expect(loser?._emulator.destroyed).toBe(true);
+      expect(loser?.machine_id).not.toBe(winner?.machine_id);
+      await servesOneThenDestroyLeavesNothing();
+    } catch (e) {
+      await resetAfterFailure(p, emu);
+      throw e;
+    } finally {
+      await p.stack.removeConfig("vast-reranker:race");
     }
   }, 240_000);
 });
