@@ -3,7 +3,7 @@
 // boot checks, and cleanup that never leaves an untracked paid instance.
 import type { Instance, Offer } from "../api/types.ts";
 import { buildOfferQuery } from "../offers/offerQuery.ts";
-import { describeOffer, rankAfterFailure, rankOffers } from "../offers/offerRanking.ts";
+import { describeOffer, expectedTimeMs, rankAfterFailure, rankOffers } from "../offers/offerRanking.ts";
 import { hostPortOf, judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
 import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
@@ -209,18 +209,21 @@ export async function bootInstance(ctx: BootContext): Promise<BootResult> {
   return runLanes(run, lanes, excluded, reasons);
 }
 
+/** Whether offers are re-ranked for speed once an attempt failed (only the default "balanced" order gives way). */
+const reranks = (ctx: BootContext) => ({ ...DEFAULT_TUNING, ...ctx.tuning }).rerankAfterFailure && (ctx.inputs.selection.rankBy ?? "balanced") === "balanced";
+
 async function runLanes(ctx: BootContext, lanes: number, excluded: number[], reasons: string[]): Promise<BootResult> {
   const sel = ctx.inputs.selection;
-  const reranks = ({ ...DEFAULT_TUNING, ...ctx.tuning }).rerankAfterFailure && (sel.rankBy ?? "balanced") === "balanced";
+  const rerank = reranks(ctx);
   const place = async (ranked: Offer[]) => (ctx.placeOffers ? ctx.placeOffers(ranked) : ranked);
   const pool = new OfferPool({
     maxAttempts: ctx.inputs.maxAttempts, excluded, log: ctx.log,
     search: async (excl, late) => {
       const offers = await vast.searchOffers(ctx.opts, buildOfferQuery(sel, excl));
       const ranked = rankOffers(offers, sel, excl);
-      return { total: offers.length, ranked: await place(late && reranks ? rankAfterFailure(ranked, sel) : ranked) };
+      return { total: offers.length, ranked: await place(late && rerank ? rankAfterFailure(ranked, sel) : ranked) };
     },
-    rerank: reranks ? (left) => place(rankAfterFailure(left, sel)) : undefined,
+    rerank: rerank ? (left) => place(rankAfterFailure(left, sel)) : undefined,
   });
   const race = new Race(lanes, ctx.timeScale ?? 1);
   if (lanes > 1) ctx.log(`racing ${lanes} offers on distinct machines (vast-reranker:race ${lanes}): the first verified instance is kept, the others destroyed`);
@@ -254,7 +257,7 @@ async function rentAndWait(ctx: BootContext, pool: OfferPool, race: Race, pick: 
   const prefix = `${tag}[attempt ${pick.attempt}/${ctx.inputs.maxAttempts}]`;
   await sleep(race.rentDelayMs(vast.RENT_FLOOR_MS), race.signal);
   if (race.over) return (pool.giveBack(pick), true);
-  ctx.log(`${prefix} renting ${describeOffer(offer)}`);
+  ctx.log(`${prefix} renting ${describeOffer(offer)} (expected to serve in ~${Math.round(expectedTimeMs(offer) / 1000)} s${pool.late && reranks(ctx) ? ", fastest left" : ""})`);
   let rented: vast.RentOutcome;
   try {
     rented = await vast.rentOffer(ctx.opts, offer.id, createRequest(ctx.inputs, offer, ctx.label));
