@@ -1,6 +1,6 @@
 // Pure stall judgement: expectations from the host's advertised speed, early verdicts.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STALL_POLICY as _D, expectedBoot, expectedReadyMs, judgeStall, msUntilStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
+import { DEFAULT_STALL_POLICY as _D, DEFAULT_TUNING, expectedBoot, expectedReadyMs, judgeStall, msUntilStall, type BootObservation } from "../../components/vast/instance/stallVerdict.ts";
 
 // Fixed policy for readable numbers (the default is the benchmark's pick and may move).
 const P = { factor: 3, slackMs: 60_000, noChangeMs: 180_000 };
@@ -24,6 +24,7 @@ describe("expectedBoot", () => {
 describe("judgeStall", () => {
   it("defaults to the benchmark's pick", () => {
     expect(_D).toStrictEqual({ factor: 1.25, slackMs: 15_000, noChangeMs: 180_000 });
+    expect(DEFAULT_TUNING).toStrictEqual({ rerankAfterFailure: true, wakeAtStallLimit: false, healthPollMs: 1_000 });
   });
   const exp = { pullMs: 100_000, loadMs: 40_000 };
   it("lets a pull run up to factor x expectation + slack, then calls it stalled with the numbers", () => {

@@ -10,7 +10,7 @@
 //   SWEEP policies, one knob off each, run only when named.)
 import { parseArgs } from "node:util";
 import { startEmulator } from "../../emulator/index.ts";
-import { tailedMarket, DEFAULT_TAIL } from "../../emulator/tail.ts";
+import { bootPlan, tailedMarket, DEFAULT_TAIL } from "../../emulator/tail.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import type { Offer } from "../../components/vast/api/types.ts";
 import { bootInstance, type BootContext } from "../../components/vast/instance/boot.ts";
@@ -18,7 +18,9 @@ import type { VastInstanceInputs } from "../../components/vast/instance/instance
 import * as vast from "../../components/vast/api/client.ts";
 import { row, formatTable, type Row } from "./report.ts";
 import type { RankBy } from "../../components/vast/offers/offerQuery.ts";
-import { DEFAULT_STALL_POLICY, type BootTuning, type StallPolicy } from "../../components/vast/instance/stallVerdict.ts";
+import { DEFAULT_STALL_POLICY, DEFAULT_TUNING, expectedBoot, judgeStall, msUntilStall, type BootObservation, type BootTuning, type StallPolicy } from "../../components/vast/instance/stallVerdict.ts";
+import { nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
+import { rankAfterFailure, rankOffers } from "../../components/vast/offers/offerRanking.ts";
 
 export interface Policy {
   name: string;
@@ -31,7 +33,7 @@ export interface Policy {
   isDefault?: boolean;
 }
 
-/** The stall-aware policy as first built: no re-ranking after a failure, no wake at the limit, /health only at status polls. */
+/** The stall-aware policy as first built: no re-ranking after a failure, /health only at status polls. */
 const FIRST_STALL: Partial<BootTuning> = { rerankAfterFailure: false, wakeAtStallLimit: false, healthPollMs: 1e9 };
 
 export const POLICIES: Policy[] = [
@@ -46,7 +48,7 @@ export const POLICIES: Policy[] = [
 /** One knob of the default off at a time (run with --only). */
 export const SWEEP: Policy[] = [
   { name: "sweep: no re-rank after failure", failover: "stall", rankBy: "balanced", tuning: { rerankAfterFailure: false } },
-  { name: "sweep: no wake at stall limit", failover: "stall", rankBy: "balanced", tuning: { wakeAtStallLimit: false } },
+  { name: "sweep: poll at the stall limit", failover: "stall", rankBy: "balanced", tuning: { wakeAtStallLimit: true } },
   { name: "sweep: /health only at status polls", failover: "stall", rankBy: "balanced", tuning: { healthPollMs: 1e9 } },
 ];
 
@@ -57,6 +59,8 @@ export interface DeployResult {
   failedCost: number;
   /** Race losers (destroyed because the other contender was verified first). */
   raceCost: number;
+  /** Attempts given up on a host whose fate was "ok" (it would have served): false failovers. */
+  honest: number;
   leaked: number;
   reasons: string[];
 }
@@ -68,6 +72,7 @@ export interface PolicySummary {
   max: number;
   failedCost: number;
   raceCost: number;
+  honest: number;
   failedDeploys: number;
   leaked: number;
   attempts: number;
@@ -135,8 +140,60 @@ export async function deploy(emu: RunningEmulator, seed: number, policy: Policy,
     else failedCost += usd;
   }
   const leaked = all.filter((i) => i.id !== winner && !i._emulator.destroyed).length;
+  const honest = all.filter((i) => i.id !== winner && !lost.has(i.id) && i._emulator.tail?.fate === "ok").length;
   if (winner !== undefined) await vast.destroyAndConfirm(opts, winner);
-  return { ok, seconds, attempts: all.length, failedCost, raceCost, leaked, reasons };
+  return { ok, seconds, attempts: all.length, failedCost, raceCost, honest, leaked, reasons };
+}
+
+/**
+ * The same single-lane decisions without emulator or timers: boot.ts's poll schedule, stall verdict,
+ * knobs and ranking replayed on the seed's market and host plans in computed time (no timer noise),
+ * fast enough for the 20 000 seeds that rare outcomes (failed deploys) need. Race is not replayed.
+ * Agrees with the emulator runs seed by seed where compared (docs/benchmarks.md).
+ */
+export function replayDeploy(seed: number, policy: Policy, stallPolicy: StallPolicy = DEFAULT_STALL_POLICY): DeployResult {
+  const FLOOR = 2.1, PENDING = 5, LIMIT = 900; // status-poll floor, emulator pendingMs, bootTimeoutSeconds (s)
+  const tail = { ...DEFAULT_TAIL, seed, timeScale: 1 };
+  const sel = inputs(seed, policy).selection;
+  const tuning = { ...DEFAULT_TUNING, ...policy.tuning };
+  let offers = rankOffers(tailedMarket(BASE_OFFER, seed), sel);
+  let t = 0, lastShow = -Infinity, failedCost = 0, honest = 0, attempts = 0;
+  const show = (at: number) => (lastShow = Math.max(at, lastShow + FLOOR)); // every GET /instances/{id} waits for the floor
+  while (attempts < 3 && offers.length) {
+    const offer = offers.shift() as Offer;
+    attempts++;
+    const plan = bootPlan(tail, offer as Offer & { disk_bw?: number }, 1);
+    const created = t + PENDING, loading = created + plan.createdMs / 1000;
+    const running = plan.fate.kind === "stall_loading" ? Infinity : loading + plan.loadingMs / 1000;
+    const serves = plan.fate.kind === "never_serve" ? Infinity : running + plan.modelLoadMs / 1000;
+    const statusAt = (x: number) => (x < created ? null : x < loading ? "created" : x < running ? "loading" : "running");
+    const exp = expectedBoot(offer);
+    let tau = t + FLOOR, seen: string | null | undefined, since = t, runSeen: number | null = null, k = 0, ready: number | undefined;
+    for (;;) {
+      tau = show(tau);
+      const st = statusAt(tau);
+      if (st !== seen) [seen, since, k, runSeen] = [st, tau, 0, st === "running" ? (runSeen ?? tau) : runSeen];
+      if (st === "running" && serves <= tau) { ready = tau; break; }
+      let next = Math.min(tau + nextPollDelayMs(k++, 12_000, FLOOR * 1000) / 1000, t + LIMIT);
+      if (policy.failover === "stall") {
+        const ms = (x: number) => x * 1000;
+        const seenNow: BootObservation = { status: st, msSinceRent: ms(tau - t), msInPhase: ms(tau - since), msSinceRunning: runSeen === null ? null : ms(tau - runSeen), portMapped: st === "running", healthy: st === "running" ? false : null };
+        if (judgeStall(seenNow, exp, stallPolicy).kind === "stalled") break;
+        if (tuning.wakeAtStallLimit) next = Math.min(next, tau + msUntilStall(seenNow, exp, stallPolicy) / 1000);
+      }
+      if (tau - t >= LIMIT) break;
+      const h = tuning.healthPollMs / 1000; // /health asked between status polls
+      const at = tau + Math.ceil((serves - tau) / h) * h;
+      if (st === "running" && at < next) { ready = at; break; }
+      tau = next;
+    }
+    if (ready !== undefined) return { ok: true, seconds: ready, attempts, failedCost, raceCost: 0, honest, leaked: 0, reasons: [] };
+    failedCost += (Number(offer.dph_total) * (tau - t)) / 3600;
+    if (plan.fate.kind === "ok") honest++;
+    t = show(tau); // DELETE, then the GET that confirms it is gone
+    if (tuning.rerankAfterFailure && attempts === 1) offers = rankAfterFailure(offers, sel);
+  }
+  return { ok: false, seconds: t, attempts, failedCost, raceCost: 0, honest, leaked: 0, reasons: [] };
 }
 
 export function summarize(policy: Policy, results: DeployResult[]): PolicySummary {
@@ -148,6 +205,7 @@ export function summarize(policy: Policy, results: DeployResult[]): PolicySummar
     max: Math.max(...secs),
     failedCost: results.reduce((a, r) => a + r.failedCost, 0),
     raceCost: results.reduce((a, r) => a + r.raceCost, 0),
+    honest: results.reduce((a, r) => a + r.honest, 0),
     failedDeploys: results.filter((r) => !r.ok).length,
     leaked: results.reduce((a, r) => a + r.leaked, 0),
     attempts: results.reduce((a, r) => a + r.attempts, 0),
@@ -188,7 +246,7 @@ export async function marketBench(o: MarketBenchOptions): Promise<{ summaries: P
 /** One row per policy, then the targets (about the default row, against the old flat + price one) when both ran. */
 export function marketRows(summaries: PolicySummary[]): Row[] {
   const rows: Row[] = summaries.map((s) => row(`market: ${s.policy.name} p50 time to verified endpoint`, s.p50, "s", 0, undefined,
-    `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts${s.policy.race ? `, $${s.raceCost.toFixed(2)} on race losers` : ""}; ${s.attempts} rents, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
+    `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts${s.policy.race ? `, $${s.raceCost.toFixed(2)} on race losers` : ""}; ${s.attempts} rents, ${s.honest} honest hosts given up, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
   const old = summaries.find((s) => s.policy === POLICIES[0]);
   const neu = summaries.find((s) => s.policy.isDefault);
   if (neu) rows.push(row("market: new p95 ÷ new p50", neu.p95 / neu.p50, "×", 2, { cmp: "<=", limit: 2 }));
@@ -201,26 +259,30 @@ export function marketRows(summaries: PolicySummary[]): Row[] {
   return rows;
 }
 
-export function marketMarkdown(summaries: PolicySummary[], deploys: number, scale: number): string {
+export function marketMarkdown(summaries: PolicySummary[], deploys: number, scale: number | "replay"): string {
   const lines = [
-    `| policy (${deploys} seeded deploys, ${scale}x time) | p50 s | p95 s | p95 ÷ p50 | max s | $ on failed attempts | $ on race losers | rents | failed deploys | leaked |`,
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...summaries.map((s) => `| ${s.policy.name} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${(s.p95 / s.p50).toFixed(2)} | ${s.max.toFixed(0)} | ${s.failedCost.toFixed(2)} | ${s.policy.race ? s.raceCost.toFixed(2) : "–"} | ${s.attempts} | ${s.failedDeploys} | ${s.leaked} |`),
+    `| policy (${deploys} seeded deploys, ${scale === "replay" ? "replay" : `${scale}x time`}) | p50 s | p95 s | p95 ÷ p50 | max s | $ on failed attempts | $ on race losers | rents | honest hosts given up | failed deploys | leaked |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...summaries.map((s) => `| ${s.policy.name} | ${s.p50.toFixed(0)} | ${s.p95.toFixed(0)} | ${(s.p95 / s.p50).toFixed(2)} | ${s.max.toFixed(0)} | ${s.failedCost.toFixed(2)} | ${s.policy.race ? s.raceCost.toFixed(2) : "–"} | ${s.attempts} | ${s.honest} | ${s.failedDeploys} | ${s.leaked} |`),
   ];
   return lines.join("\n");
 }
 
 if (import.meta.main || process.argv[1]?.endsWith("tools/bench/market.ts")) {
   const str = { type: "string" } as const;
-  const { values } = parseArgs({ options: { deploys: { type: "string", default: "30" }, scale: { type: "string", default: "200" }, factor: str, slack: str, "first-seed": str, only: str }, strict: false });
+  const { values } = parseArgs({ options: { deploys: { type: "string", default: "30" }, scale: { type: "string", default: "200" }, factor: str, slack: str, "first-seed": str, only: str, replay: { type: "boolean" } }, strict: false });
   const deploys = Number(values.deploys);
   const scale = Number(values.scale);
   const stallPolicy = { ...DEFAULT_STALL_POLICY, ...(values.factor ? { factor: Number(values.factor) } : {}), ...(values.slack ? { slackMs: Number(values.slack) * 1000 } : {}) };
   const only = typeof values.only === "string" ? values.only.split(",").map((x) => x.trim()).filter(Boolean) : [];
   const policies = only.length ? [...POLICIES, ...SWEEP].filter((p) => only.some((o) => p.name.includes(o))) : POLICIES;
   console.error(`stall policy: ${JSON.stringify(stallPolicy)}; policies: ${policies.map((p) => p.name).join(" | ")}`);
-  const { summaries, rows } = await marketBench({ deploys, scale, log: (m) => console.error(m), stallPolicy, policies, firstSeed: Number(values["first-seed"] ?? 1) });
+  const firstSeed = Number(values["first-seed"] ?? 1);
+  const seeds = Array.from({ length: deploys }, (_, i) => firstSeed + i);
+  const { summaries, rows } = values.replay
+    ? (() => { const sums = policies.filter((p) => !p.race).map((p) => summarize(p, seeds.map((seed) => replayDeploy(seed, p, stallPolicy)))); return { summaries: sums, rows: marketRows(sums) }; })()
+    : await marketBench({ deploys, scale, log: (m) => console.error(m), stallPolicy, policies, firstSeed });
   console.log(formatTable(rows));
-  console.log("\n" + marketMarkdown(summaries, deploys, scale));
+  console.log("\n" + marketMarkdown(summaries, deploys, values.replay ? "replay" : scale));
   if (rows.some((r) => r.pass === false)) process.exitCode = 1;
 }

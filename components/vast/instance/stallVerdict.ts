@@ -78,14 +78,21 @@ export const DEFAULT_STALL_POLICY: StallPolicy = { factor: 1.25, slackMs: 15_000
 export interface BootTuning {
   /** After a failed attempt, rank the offers left by expected time (offerRanking.ts rankAfterFailure; "balanced" only). */
   rerankAfterFailure: boolean;
-  /** Poll Vast when the stall limit is reached (msUntilStall) instead of at the next back-off step (up to 12 s later). */
+  /**
+   * Poll Vast when the stall limit is reached (msUntilStall) instead of at the next back-off step (up
+   * to 12 s later). Off: the poll's lateness is part of the margin honest hosts get (benchmarked).
+   */
   wakeAtStallLimit: boolean;
   /** While running with the port mapped but /health not yet 200, ask the endpoint (not Vast) this often. */
   healthPollMs: number;
 }
 
-/** What the market benchmark found best (docs/benchmarks.md, "Time to a verified endpoint on a market with a tail"). */
-export const DEFAULT_TUNING: BootTuning = { rerankAfterFailure: true, wakeAtStallLimit: true, healthPollMs: 1_000 };
+/**
+ * What the market benchmark found best (docs/benchmarks.md, "Time to a verified endpoint on a market
+ * with a tail"): re-ranking after a failure and /health between polls shorten the tail and every
+ * deploy; polling at the stall limit shortens the tail a little but gives up more honest hosts.
+ */
+export const DEFAULT_TUNING: BootTuning = { rerankAfterFailure: true, wakeAtStallLimit: false, healthPollMs: 1_000 };
 
 export interface BootObservation {
   /** actual_status, or null before Vast reports one. */
