@@ -166,11 +166,6 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   if (Number.isFinite(cfgOut.replicas) && !(Number.isInteger(cfgOut.replicas) && cfgOut.replicas >= 1 && cfgOut.replicas <= MAX_REPLICAS)) {
     problems.push(`${key("replicas")} must be an integer from 1 to ${MAX_REPLICAS} (got ${cfgOut.replicas}): each replica is a rented GPU, and Vast allows one rent per 4.5 s per key`);
   }
-  const minReady = cfgOut.minReadyReplicas;
-  if (minReady !== undefined && Number.isFinite(minReady) && Number.isFinite(cfgOut.replicas)
-    && !(Number.isInteger(minReady) && minReady >= 1 && minReady <= cfgOut.replicas)) {
-    problems.push(`${key("minReadyReplicas")} must be an integer from 1 to vast-reranker:replicas (${cfgOut.replicas}) (got ${minReady}); leave it unset to require every replica`);
-  }
   if (Number.isFinite(cfgOut.race) && !(Number.isInteger(cfgOut.race) && cfgOut.race >= 1 && cfgOut.race <= MAX_RACE)) {
     problems.push(`${key("race")} must be 1 (off) or 2 (rent two offers per replica, keep the first verified) (got ${cfgOut.race})`);
   }

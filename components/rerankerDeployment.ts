@@ -65,6 +65,10 @@ export function validateDeployment(cfg: DeploymentConfig): string[] {
     problems.push(`vast-reranker:env ${(e as Error).message}`);
   }
   problems.push(...bootSettingsProblems(cfg).map((f) => f.reason));
+  const min = cfg.minReadyReplicas;
+  if (min !== undefined && !(Number.isInteger(min) && min >= 1 && min <= cfg.replicas)) {
+    problems.push(`vast-reranker:minReadyReplicas must be an integer from 1 to vast-reranker:replicas (${cfg.replicas}) (got ${min}); leave it unset to require every replica`);
+  }
   return [...new Set(problems)];
 }
 

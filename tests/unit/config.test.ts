@@ -50,9 +50,10 @@ describe("parseDeploymentConfig", () => {
     expect(parseDeploymentConfig(stackConfig({ replicas: "3" })).minReadyReplicas).toBeUndefined();
     expect(parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: "2" })).minReadyReplicas).toBe(2);
     for (const bad of ["0", "4", "1.5"]) {
-      expect(problemsOf(() => parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: bad }))))
+      expect(validateDeployment(parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: bad }))).join("\n"))
         .toContain("vast-reranker:minReadyReplicas must be an integer from 1 to vast-reranker:replicas (3)");
     }
+    expect(validateDeployment(parseDeploymentConfig(stackConfig({ replicas: "3", minReadyReplicas: "3" })))).toEqual([]);
     expect(parseDeploymentConfig(stackConfig()).race).toBe(1);
     expect(parseDeploymentConfig(stackConfig({ race: "2" })).race).toBe(2);
     for (const bad of ["0", "3"]) expect(problemsOf(() => parseDeploymentConfig(stackConfig({ race: bad })))).toContain("vast-reranker:race must be 1 (off) or 2");

@@ -180,7 +180,7 @@ async function adopt(ctx: BootContext, known = new Set<number>()): Promise<Insta
   const [keep, ...extra] = adoptionOrder(found);
   if (!keep) return undefined;
   for (const x of extra) await discard(ctx, x.id, `duplicate instance with the same label (keeping ${keep.id}: further along or newer)`);
-  ctx.log(`adopting instance ${keep.id} (label ${ctx.label}, ${keep.actual_status ?? "provisioning"})`);
+  ctx.log(`adopting instance ${keep.id} (label ${ctx.label}, ${keep.actual_status ?? "provisioning"}) left by an interrupted run`);
   return keep;
 }
 
