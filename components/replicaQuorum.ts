@@ -17,6 +17,9 @@ export interface ReplicaState {
   /** The instance's failure (a tolerated boot failure), else undefined. */
   failure?: string;
   info: ReplicaInfo;
+  /** The endpoint's parts, for the single-endpoint outputs. */
+  ip: string;
+  port: number;
   /** The probe's JSON report (a skipped one for a failed replica). */
   report: string;
 }

@@ -163,7 +163,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       pulumi.unsecret(p.readiness.stdout), p.instance.failure, p.instance.publicIp, p.instance.port,
       p.instance.instanceId, p.instance.machineId, p.instance.gpuName, p.instance.pricePerHour,
     ]).apply(([report, failure, ip, port, instanceId, machineId, gpuName, pricePerHour]): ReplicaState => ({
-      name: p.name, report, ...(failure ? { failure } : {}),
+      name: p.name, report, ip, port, ...(failure ? { failure } : {}),
       info: { endpoint: `http://${ip}:${port}`, instanceId, machineId, gpuName, pricePerHour },
     }))));
     // Fewer ready than minReadyReplicas fails `up` here, naming each failed replica and why.
@@ -175,8 +175,8 @@ export class RerankerDeployment extends pulumi.ComponentResource {
     const ready = quorum.apply((q) => q.ready.map((r) => r.info));
     const first = ready.apply((r) => r[0]);
     this.endpoint = first.endpoint;
-    this.ip = first.apply((r) => new URL(r.endpoint).hostname);
-    this.port = first.apply((r) => Number(new URL(r.endpoint).port));
+    this.ip = quorum.apply((q) => q.ready[0].ip);
+    this.port = quorum.apply((q) => q.ready[0].port);
     this.rerankUrl = pulumi.interpolate`${this.endpoint}/v1/rerank`;
     this.scoreUrl = pulumi.interpolate`${this.endpoint}/v1/score`;
     this.cohereBaseUrl = this.endpoint;
@@ -204,6 +204,8 @@ export class RerankerDeployment extends pulumi.ComponentResource {
   private createReplica(name: string, args: RerankerDeploymentArgs, plan: ReturnType<typeof planLaunch>, apiKey: pulumi.Output<string>,
     sweeper: VastLabelSweeper, placement: pulumi.Output<ReplicaPlacement> | undefined): ReplicaParts {
     const cfg = args.config;
+    // Only with failures tolerated do these inputs appear, so other stacks' inputs stay as they were.
+    const tolerant = minReady(cfg) < (cfg.replicas ?? 1);
     const instance = new VastInstance(`${name}-instance`, {
       apiUrl: args.apiUrl,
       labelPrefix: cfg.labelPrefix,
@@ -224,7 +226,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       // Only when set: a single-replica stack's instance inputs stay exactly as before replicas existed.
       ...(createFirst(cfg) ? { createBeforeDelete: true } : {}),
       ...((cfg.race ?? 1) > 1 ? { race: cfg.race } : {}),
-      ...(minReady(cfg) < (cfg.replicas ?? 1) ? { tolerateBootFailure: true } : {}),
+      ...(tolerant ? { tolerateBootFailure: true } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
     const readiness = new command.local.Command(`${name}-readiness`, {
@@ -238,8 +240,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
         PROBE_HARDENED: String(cfg.hardened),
         // From config only: a PROBE_EXPECT_OPEN in the environment of `pulumi` no longer changes the verdict.
         PROBE_EXPECT_OPEN: cfg.probeExpectOpen,
-        // Only when failures are tolerated, so other stacks' probe inputs stay as they were.
-        ...(minReady(cfg) < (cfg.replicas ?? 1) ? { PROBE_SKIP_REASON: instance.failure.apply((f) => f ?? "") } : {}),
+        ...(tolerant ? { PROBE_SKIP_REASON: instance.failure.apply((f) => f ?? "") } : {}),
       },
       triggers: [instance.instanceId],
       logging: "stdoutAndStderr",

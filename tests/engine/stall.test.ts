@@ -36,20 +36,25 @@ async function servesOneThenDestroyLeavesNothing(): Promise<void> {
 }
 
 describe("stall-aware failover (engine)", () => {
-  it("a host stuck in loading is abandoned early, destroyed and confirmed; the next serves; destroy leaves nothing", async () => {
+  /** The next rent gets `fault`; `up` must succeed after exactly one failover whose log matches `patterns`. */
+  async function failsOverOnce(fault: "stuck_loading" | "never_serve", patterns: RegExp[]): Promise<void> {
     try {
       const rents0 = rentCalls(emu);
-      emu.injectFault({ kind: "stuck_loading" }); // the next rent never leaves `loading`
+      emu.injectFault({ kind: fault });
       const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);
       expect(up.code, up.output.slice(-3000)).toBe(0);
-      expect(up.output).toMatch(/\[attempt 1\/3\].*/);
-      expect(up.output).toMatch(/destroying instance \d+: stalled \(failing over early\): image pull too slow/);
+      for (const re of patterns) expect(up.output).toMatch(re);
       expect(rentCalls(emu) - rents0).toBe(2);
       await servesOneThenDestroyLeavesNothing();
     } catch (e) {
       await resetAfterFailure(p, emu);
       throw e;
     }
+  }
+
+  it("a host stuck in loading is abandoned early, destroyed and confirmed; the next serves; destroy leaves nothing", async () => {
+    // The next rent never leaves `loading`.
+    await failsOverOnce("stuck_loading", [/\[attempt 1\/3\].*/, /destroying instance \d+: stalled \(failing over early\): image pull too slow/]);
   }, 240_000);
 
   it("a host 5-10x slower than its advertised inet_down is abandoned on the stall verdict; the next serves", async () => {
@@ -75,19 +80,7 @@ describe("stall-aware failover (engine)", () => {
   }, 240_000);
 
   it("a host that runs but never serves (/health refused) is failed over by the provider, not left to the probe", async () => {
-    try {
-      const rents0 = rentCalls(emu);
-      emu.injectFault({ kind: "never_serve" });
-      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"]);
-      expect(up.code, up.output.slice(-3000)).toBe(0);
-      expect(up.output).toMatch(/waiting for \/health/);
-      expect(up.output).toMatch(/destroying instance \d+: stalled \(failing over early\): running but not serving: \/health never answered 200/);
-      expect(rentCalls(emu) - rents0).toBe(2);
-      await servesOneThenDestroyLeavesNothing();
-    } catch (e) {
-      await resetAfterFailure(p, emu);
-      throw e;
-    }
+    await failsOverOnce("never_serve", [/waiting for \/health/, /destroying instance \d+: stalled \(failing over early\): running but not serving: \/health never answered 200/]);
   }, 240_000);
 
   it("race 2 (stack config): two offers rented, the first verified kept, the other destroyed and confirmed; destroy leaves nothing", async () => {

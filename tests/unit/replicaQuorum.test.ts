@@ -4,7 +4,7 @@ import { judgeQuorum, type ReplicaState } from "../../components/replicaQuorum.t
 import { minReady } from "../../components/rerankerDeployment.ts";
 
 const state = (name: string, failure?: string): ReplicaState => ({
-  name, report: failure ? JSON.stringify({ ok: false, skipped: true }) : JSON.stringify({ ok: true }),
+  name, ip: "10.0.0.1", port: 4000, report: failure ? JSON.stringify({ ok: false, skipped: true }) : JSON.stringify({ ok: true }),
   ...(failure ? { failure } : {}),
   info: { endpoint: failure ? "http://:0" : `http://10.0.0.${name.length}:4000`, instanceId: failure ? 0 : 7, machineId: 1, gpuName: "RTX 4090", pricePerHour: 0.3 },
 });
