@@ -77,6 +77,8 @@ export function containerEnv(c: ContainerInfo): Record<string, string> {
     VAST_EMULATOR_PID: String(process.pid),
     VAST_EMULATOR_MODEL_LOAD_MS: String(c.modelLoadMs),
     VAST_EMULATOR_MODEL_LOAD_FAIL: c.modelLoadFail ? "1" : "0",
+    // A test run's tag (tests/setup/processSweep.ts), so its end-of-run sweep finds instance servers too.
+    ...(process.env.VR_TEST_RUN ? { VR_TEST_RUN: process.env.VR_TEST_RUN } : {}),
   };
   if (c.runtime === "vllm") {
     // The model id the launch names resolves offline to the tiny model (as if pulled from the hub).

@@ -1,5 +1,5 @@
 // Instances with a vLLM image run their launch for real: the stand-in behind the mapped port.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CohereClientV2, CohereError } from "cohere-ai";
@@ -36,6 +36,10 @@ describe("executing the launch", () => {
     const admin = emu.instances().find((x) => x.id === id);
     expect(admin?._emulator.pid).toBeGreaterThan(0);
     expect(groupAlive(admin?._emulator.pid as number)).toBe(true);
+    // The test run's tag reaches the instance's processes, so the end-of-run sweep can find them.
+    const environ = readFileSync(`/proc/${admin?._emulator.pid}/environ`, "utf8").split("\0");
+    expect(process.env.VR_TEST_RUN).toBeTruthy();
+    expect(environ).toContain(`VR_TEST_RUN=${process.env.VR_TEST_RUN}`);
     const logs = emu.instanceLogs(id);
     expect(logs).toContain('[emulator] exec ["/bin/sh","-c","exec vllm serve');
     expect(logs).toContain("Starting vLLM server on http://0.0.0.0:8000");
