@@ -98,8 +98,6 @@ async function main(): Promise<void> {
     fail((e as Error).message);
   }
   const emu = await startEmulator(opts).catch((e: Error) => fail(e.message));
-  process.stdout.write(`VAST_API_URL=${emu.url}\nVAST_API_KEY=${emu.apiKey}\n`);
-  process.stderr.write(`[vast-emulator] listening on ${emu.url} (admin API: ${emu.url}/_emulator/); Ctrl-C to stop\n`);
   let stopping = false;
   const shutdown = (sig: string) => {
     if (stopping) return;
@@ -115,6 +113,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // Printed only now: a supervisor may stop the emulator as soon as it has read the URL.
+  process.stdout.write(`VAST_API_URL=${emu.url}\nVAST_API_KEY=${emu.apiKey}\n`);
+  process.stderr.write(`[vast-emulator] listening on ${emu.url} (admin API: ${emu.url}/_emulator/); Ctrl-C to stop\n`);
 }
 
 void main();

@@ -91,4 +91,14 @@ describe("standalone emulator", () => {
     expect(e.stderr()).toContain("--loading-ms must be a number");
     expect(e.stderr()).toContain("usage: node emulator/main.ts");
   });
+
+  it("VAST_EMULATOR_RUNTIME chooses the instance runtime like --runtime, and the flag wins", async () => {
+    const bad = launch(["--port", "0"], { VAST_EMULATOR_RUNTIME: "gpu" });
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain('--runtime must be "standin" or "vllm", got gpu');
+    const flagged = launch(["--port", "0", "--runtime", "standin"], { VAST_EMULATOR_RUNTIME: "gpu" });
+    expect((await flagged.firstTwo)[0]).toMatch(/^VAST_API_URL=/);
+    flagged.proc.kill("SIGTERM");
+    expect(await flagged.exited).toBe(0);
+  });
 });
