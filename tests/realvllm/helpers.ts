@@ -13,8 +13,13 @@ import { createTestProject, type TestProject } from "../helpers/engine.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
 
 export const MODEL = "BAAI/bge-reranker-base";
-/** Real vLLM on 2 loaded cores: model load plus torch.compile take 40–150 s; keep wide headroom. */
-export const REAL_BOOT_MS = 600_000;
+/**
+ * Real vLLM on 2 loaded cores: model load plus torch.compile take 40–150 s; the stack gets wide
+ * budgets (the boot wait covers /health, so the probe after it is quick), and REAL_BOOT_MS is their
+ * sum: hooks add headroom on top, so a slow boot fails with the stack's own timeout error.
+ */
+const REAL_BUDGET = { bootTimeoutSeconds: 480, probeTimeoutSeconds: 180 };
+export const REAL_BOOT_MS = (REAL_BUDGET.bootTimeoutSeconds + REAL_BUDGET.probeTimeoutSeconds) * 1000;
 
 /**
  * vLLM on 2 CPU cores loads a model far slower than a GPU host the stall policy's expectations are
@@ -25,7 +30,7 @@ export const REAL_VLLM_ENV = { ...FAST_POLLS, VAST_STALL_TIME_SCALE: "10" };
 /** The reranker stack, not yet deployed, against a fresh emulator whose instances run real vLLM. */
 export async function realVllmStack(stackName: string, config: Record<string, string> = {}): Promise<{ emu: RunningEmulator; p: TestProject }> {
   const emu = await startEmulator({ ...FAST_BOOT, runtime: "vllm" });
-  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { bootTimeoutSeconds: "600", probeTimeoutSeconds: "600", ...config }), env: REAL_VLLM_ENV });
+  const p = await createTestProject({ sources: STACK_SOURCES, stackName, config: localStackConfig(emu, { bootTimeoutSeconds: String(REAL_BUDGET.bootTimeoutSeconds), probeTimeoutSeconds: String(REAL_BUDGET.probeTimeoutSeconds), ...config }), env: REAL_VLLM_ENV });
   return { emu, p };
 }
 
@@ -91,8 +96,8 @@ export function pathTricks(path: string): string[] {
 }
 
 /**
- * Sends every route with no key and with a wrong key, plus path spellings and Host headers that
- * bypassed key checks before (CVE-2026-48746), and returns every answer that was not a refusal.
+ * Sends every route, each of its path spellings and Host headers that bypassed key checks before
+ * (CVE-2026-48746), with no key and with a wrong key; returns every answer that was not a refusal.
  */
 export async function sweepOpenRoutes(base: string, routes: Array<{ method: string; path: string }>, body: string): Promise<{ sent: number; open: SweepHit[] }> {
   const open: SweepHit[] = [];
@@ -107,9 +112,11 @@ export async function sweepOpenRoutes(base: string, routes: Array<{ method: stri
   };
   for (const { method, path } of routes) {
     if (PUBLIC_PATHS.includes(path)) continue;
-    for (const auth of ["none", "wrong"] as const) await probe(method, path, auth);
-    for (const trick of pathTricks(path)) await probe(method, trick, "none");
-    for (const host of ["localhost", "127.0.0.1", `evil.example${path}`, "localhost:8000/health"]) await probe(method, path, "none", host);
+    for (const auth of ["none", "wrong"] as const) {
+      await probe(method, path, auth);
+      for (const trick of pathTricks(path)) await probe(method, trick, auth);
+      for (const host of ["localhost", "127.0.0.1", `evil.example${path}`, "localhost:8000/health"]) await probe(method, path, auth, host);
+    }
   }
   return { sent, open };
 }
