@@ -36,6 +36,44 @@ for f in Pulumi.yaml package.json; do cp "$f" "$demo/project/"; done
 cp Pulumi.local.yaml "$demo/project/"
 for f in index.ts components node_modules examples; do ln -s "$root/$f" "$demo/project/$f"; done
 
+# Every process the demo starts (emulator, instance servers, pulumi and its plugins) carries this tag;
+# the teardown kills by PID whatever still does (the same sweep the tests use).
+VR_TEST_RUN="$(node -e 'console.log(require("crypto").randomBytes(8).toString("hex"))')"
+export VR_TEST_RUN
+stage=starting # starting → deploying → done; --keep keeps things only once the demo got to done
+child=
+emu_pid=
+# Runs a long command in the background so SIGTERM/SIGINT reach the script while it runs.
+run() { "$@" & child=$!; local rc=0; wait "$child" || rc=$?; child=; return "$rc"; }
+stop_child() {
+  [ -n "$child" ] || return 0
+  # pulumi cancels on the first SIGINT and waits for in-flight provider calls; the second one exits.
+  kill -INT "$child" 2>/dev/null || true
+  for _ in $(seq 150); do kill -0 "$child" 2>/dev/null || break; sleep 0.2; done
+  kill -INT "$child" 2>/dev/null || true; sleep 2; kill -KILL "$child" 2>/dev/null || true
+  wait "$child" 2>/dev/null || true
+  child=
+}
+teardown() {
+  local rc=$?
+  stop_child
+  if [ "$keep" = 1 ] && [ "$stage" = done ]; then return "$rc"; fi
+  if [ "$stage" != starting ]; then
+    cd "$demo/project"
+    pulumi cancel --yes --stack local --non-interactive >/dev/null 2>&1 || true # a lock left by a stopped up
+    echo "== pulumi destroy"
+    pulumi destroy --yes --stack local --non-interactive --suppress-progress | tail -n 4 || true
+    pulumi stack rm local --yes --force --non-interactive >/dev/null 2>&1 || true
+  fi
+  if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
+  node "$root/tests/setup/processSweep.ts" "$VR_TEST_RUN" || true
+  [ "$rc" = 0 ] || echo "demo failed (exit $rc); emulator log: $demo/emulator.log" >&2
+  return "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 echo "== starting the Vast.ai emulator (instance runtime: $runtime)"
 node emulator/main.ts --runtime "$runtime" --loading-ms 3000 --model-load-ms 3000 >"$demo/emulator.out" 2>"$demo/emulator.log" &
 emu_pid=$!
@@ -49,15 +87,7 @@ echo "   $VAST_API_URL (pid $emu_pid)"
 export PULUMI_BACKEND_URL="file://$demo/state" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-demo}"
 export VAST_POLL_FIRST_MS=500 VAST_POLL_CAP_MS=2000
 cd "$demo/project"
-teardown() {
-  cd "$demo/project"
-  echo "== pulumi destroy"
-  pulumi destroy --yes --stack local --non-interactive --suppress-progress | tail -n 4 || true
-  pulumi stack rm local --yes --non-interactive >/dev/null 2>&1 || true
-  kill "$emu_pid" 2>/dev/null || true
-  wait "$emu_pid" 2>/dev/null || true
-}
-if [ "$keep" = 0 ]; then trap teardown EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; fi
+stage=deploying
 
 pulumi stack select --create local --non-interactive >/dev/null
 pulumi config set vast:apiUrl "$VAST_API_URL" --stack local
@@ -70,7 +100,7 @@ if [ "$runtime" = vllm ]; then
 fi
 pulumi config set vast-reranker:replicas "$replicas" --stack local
 echo "== pulumi up (stack local)"
-pulumi up --yes --stack local --non-interactive --suppress-progress
+run pulumi up --yes --stack local --non-interactive --suppress-progress
 echo "== outputs"
 pulumi stack output --stack local
 out="$(pulumi stack output --json --show-secrets --stack local)"
@@ -95,6 +125,7 @@ if [ "$replicas" -gt 1 ]; then
   rerank
   echo "== pulumi refresh reports it; the next pulumi up replaces it while the others serve (vast-reranker:replaceOrder)"
 fi
+stage=done
 if [ "$keep" = 1 ]; then
   cat <<MSG
 == kept running: emulator pid $emu_pid at $VAST_API_URL, stack "local" in $demo/state
