@@ -6,5 +6,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # shellcheck disable=SC1091
 . scripts/prepare.sh
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 exec node tools/bench/bench.ts "$@"

@@ -11,8 +11,8 @@ step "install what is missing: Node 22, npm deps, stand-in venv, Pulumi toolchai
 VR_VERBOSE=1 . scripts/prepare.sh
 step "install what is missing: the real vLLM server (CPU build) and its tiny model"
 bash scripts/setup-vllm.sh
-# Prove no plugin is ever downloaded.
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# Offline build (CI): prove no plugin is ever downloaded. With a system pulumi the engine may fetch them.
+if [ "${VAST_RERANKER_PULUMI_MODE:-}" = built ]; then export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true; fi
 
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json

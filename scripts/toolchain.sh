@@ -10,24 +10,21 @@
 #   scripts/toolchain.sh --sync-modules  rewrite toolchain/*/go.mod+go.sum from toolchain/versions.env
 #
 # Modes:
-#  * A `pulumi` already on PATH that is not ours is used as is (normal machines with internet; the
-#    engine downloads provider plugins itself). VAST_RERANKER_BUILD_PULUMI=1 forces our build.
-#  * Otherwise everything is built with Go from the Go module proxy through the wrapper modules
-#    under toolchain/ (versions in toolchain/versions.env) into .cache/pulumi/:
-#      bin/pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi (toolchain/cli)
-#      bin/pulumi-language-nodejs         github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-#                                         (toolchain/langhost)
-#      build/pulumi-resource-command      github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
-#                                         (toolchain/command)
-#      build/pulumi-resource-random       toolchain/random (Terraform random provider + TF bridge)
+#  * A `pulumi` already on PATH that is not ours is used as is, with Pulumi's own language host and
+#    plugins and the user's own PULUMI_HOME (normal machines with internet; the engine downloads
+#    provider plugins itself). VAST_RERANKER_BUILD_PULUMI=1 forces our build.
+#  * Otherwise everything is built with Go, only from modules the Go module proxy serves, through the
+#    modules under toolchain/ (versions in toolchain/versions.env) into .cache/pulumi/:
+#      bin/pulumi                         github.com/pulumi/pulumi/pkg/v3/cmd/pulumi, upstream (toolchain/cli)
+#      bin/pulumi-language-nodejs         our own Node.js language host on sdk/v3 (toolchain/langhost)
+#      build/pulumi-resource-command      our own command:local stand-in on sdk/v3 (toolchain/command)
+#      build/pulumi-resource-random       upstream Terraform random provider + TF bridge (toolchain/random)
 #      bin/pulumi-resource-pulumi-nodejs  -> node_modules/@pulumi/pulumi/ (dynamic providers)
-#    The two provider plugins are installed into home/plugins/resource-<name>-v<ver>/.
-#    The language host and command provider modules are untagged (pseudo-versions only); if
-#    ../shared/goproxy exists next to the repository (a file:// module proxy folder holding them),
-#    the build puts it in front of GOPROXY. A second run only checks stamps and takes about a second.
+#    The two provider plugins are installed into home/plugins/resource-<name>-v<ver>/, a project-local
+#    PULUMI_HOME used only in this mode. A second run only checks stamps and takes about a second.
 #
-# Sourcing .cache/pulumi/env.sh sets PATH, PULUMI_HOME=<repo>/.cache/pulumi/home,
-# PULUMI_SKIP_UPDATE_CHECK and (built mode) PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION.
+# Sourcing .cache/pulumi/env.sh sets PULUMI_SKIP_UPDATE_CHECK and, in built mode only, PATH,
+# PULUMI_HOME=<repo>/.cache/pulumi/home and PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -99,31 +96,18 @@ ambient_pulumi() {
   echo "$p"
 }
 
-# Upstream main packages and the modules they live in (built through the wrapper modules).
+# The upstream main package built in toolchain/cli, and our own main packages (module paths).
 CLI_PKG=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-LANGHOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-LANGHOST_PKG=$LANGHOST_MOD
-COMMAND_MOD=github.com/pulumi/pulumi-command/provider
-COMMAND_PKG=$COMMAND_MOD/cmd/pulumi-resource-command
-PULUMI_VFLAG="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-COMMAND_VFLAG="-X $COMMAND_MOD/pkg/version.Version=$COMMAND_PLUGIN_VERSION"
+SDK_MOD=github.com/pulumi/pulumi/sdk/v3
+LANGHOST_PKG=vast-reranker/toolchain/langhost
+COMMAND_PKG=vast-reranker/toolchain/command
+PULUMI_VFLAG="-X $SDK_MOD/go/common/version.Version=v$PULUMI_VERSION"
+COMMAND_VFLAG="-X main.Version=$COMMAND_PLUGIN_VERSION"
 
-# Module proxy for the untagged modules: a file:// proxy folder next to the repository, in front
-# of the usual GOPROXY. Only the go commands of this script see it. Without the folder the normal
-# proxy is used (the public proxy.golang.org serves these pseudo-versions; the one here refuses them).
-LOCAL_GOPROXY="$ROOT/../shared/goproxy"
-UNTAGGED_MODULES="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs,$COMMAND_MOD"
+# Only the usual module proxy: every module the build needs is a tagged or cached version it serves.
 go_proxy_env() {
-  local base
-  base="$(GOTOOLCHAIN=local go env GOPROXY)"
-  if [ -d "$LOCAL_GOPROXY" ]; then
-    GO_PROXY_SETTING="file://$(cd "$LOCAL_GOPROXY" && pwd),$base"
-    GO_NOSUMDB_SETTING="$(GOTOOLCHAIN=local go env GONOSUMDB)"
-    GO_NOSUMDB_SETTING="${GO_NOSUMDB_SETTING:+$GO_NOSUMDB_SETTING,}$UNTAGGED_MODULES"
-  else
-    GO_PROXY_SETTING="$base"
-    GO_NOSUMDB_SETTING="$(GOTOOLCHAIN=local go env GONOSUMDB)"
-  fi
+  GO_PROXY_SETTING="$(GOTOOLCHAIN=local go env GOPROXY)"
+  GO_NOSUMDB_SETTING="$(GOTOOLCHAIN=local go env GONOSUMDB)"
 }
 
 # gocmd <dir> <go args...>: run go in a module with this script's proxy settings.
@@ -131,23 +115,6 @@ gocmd() {
   local dir="$1"
   shift
   (cd "$dir" && GOTOOLCHAIN=local GOPROXY="$GO_PROXY_SETTING" GONOSUMDB="$GO_NOSUMDB_SETTING" go "$@")
-}
-
-# Explain a failed download of one of the untagged modules.
-untagged_hint() {
-  local logfile="$1"
-  grep -Eq "pulumi-language-nodejs/v3@v3\.0\.0-|pulumi-command/provider@v0\.0\.0-" "$logfile" || return 0
-  if [ -d "$LOCAL_GOPROXY" ]; then
-    log "hint: the untagged modules ($UNTAGGED_MODULES) come from the proxy folder" \
-      "$LOCAL_GOPROXY; check that it holds $LANGHOST_MOD@$LANGHOST_MODULE_VERSION and" \
-      "$COMMAND_MOD@$COMMAND_PROVIDER_MODULE_VERSION"
-  else
-    log "hint: $LOCAL_GOPROXY does not exist, so the untagged modules were asked from the normal" \
-      "proxy ($GO_PROXY_SETTING). It must serve the pseudo-versions $LANGHOST_MOD@$LANGHOST_MODULE_VERSION" \
-      "and $COMMAND_MOD@$COMMAND_PROVIDER_MODULE_VERSION: proxy.golang.org does; a mirror that refuses" \
-      "pseudo-versions does not - then provide a file:// proxy folder holding them at that path" \
-      "(see toolchain/README.md)"
-  fi
 }
 
 # go_build <module dir> <output file> <package> <ldflags>
@@ -163,28 +130,34 @@ go_build() {
       >"$LOGS/$name.log" 2>&1; then
     rm -f "$tmp"
     tail -n 30 "$LOGS/$name.log" >&2
-    untagged_hint "$LOGS/$name.log"
     die "go build of $name failed (module ${dir#"$ROOT"/})"
   fi
   mv -f "$tmp" "$out"
   log "built $name in $((SECONDS - start))s ($(du -m "$out" | cut -f1) MiB)"
 }
 
-# check_upstream <binary> <main package> <module> <version>: the Go build info embedded in the
-# binary (`go version -m`) names that upstream main package (`path`) and its module at that version
-# (`mod`; a main package built from a dependency of a wrapper module is recorded like `go install`).
-check_upstream() {
-  local bin="$1" pkg="$2" mod="$3" ver="$4" info got
-  info="$(GOTOOLCHAIN=local go version -m "$bin" 2>/dev/null)" || die "go version -m ${bin#"$ROOT"/} failed"
-  got="$(printf '%s\n' "$info" | awk '$1=="path"{p=$2} $1=="mod"{m=$2" "$3} END{print p" ("m")"}')"
-  [ "$got" = "$pkg ($mod $ver)" ] ||
-    die "${bin#"$ROOT"/} is not upstream $pkg ($mod $ver); go version -m says: $got"
+# build_info <binary>: "<main package path> (<main module> <version>)" and, after it, the sdk/v3
+# version it was built with, from the Go build info embedded in the binary (`go version -m`).
+build_info() {
+  local info
+  info="$(GOTOOLCHAIN=local go version -m "$1" 2>/dev/null)" || die "go version -m ${1#"$ROOT"/} failed"
+  printf '%s\n' "$info" | awk -v sdk="$SDK_MOD" '$1=="path"{p=$2} $1=="mod"{m=$2" "$3} $1=="dep"&&$2==sdk{s=$3}
+    END{print p" ("m") sdk "s}'
 }
 
-check_all_upstream() {
-  check_upstream "$BIN/pulumi" "$CLI_PKG" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
-  check_upstream "$BIN/pulumi-language-nodejs" "$LANGHOST_PKG" "$LANGHOST_MOD" "$LANGHOST_MODULE_VERSION"
-  check_upstream "$BUILD/pulumi-resource-command" "$COMMAND_PKG" "$COMMAND_MOD" "$COMMAND_PROVIDER_MODULE_VERSION"
+# check_build <binary> <expected build_info line>
+check_build() {
+  local got
+  got="$(build_info "$1")"
+  [ "$got" = "$2" ] || die "${1#"$ROOT"/}: expected '$2', go version -m says '$got'"
+}
+
+# The CLI is Pulumi's own main package at PULUMI_VERSION; the language host and the command
+# provider are our own main packages, built on sdk/v3 of the same release.
+check_builds() {
+  check_build "$BIN/pulumi" "$CLI_PKG (github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION) sdk v$PULUMI_VERSION"
+  check_build "$BIN/pulumi-language-nodejs" "$LANGHOST_PKG ($LANGHOST_PKG (devel)) sdk v$PULUMI_VERSION"
+  check_build "$BUILD/pulumi-resource-command" "$COMMAND_PKG ($COMMAND_PKG (devel)) sdk v$PULUMI_VERSION"
 }
 
 # A stamp is the hash of everything that determines a binary: the wrapper module's files (whose
@@ -224,25 +197,23 @@ require_pin() {
 check_pins() {
   require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
   require_pin "$TC/cli/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
-  require_pin "$TC/langhost/go.mod" "$LANGHOST_MOD" "$LANGHOST_MODULE_VERSION"
-  require_pin "$TC/langhost/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION"
-  require_pin "$TC/langhost/go.mod" github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION"
-  require_pin "$TC/command/go.mod" "$COMMAND_MOD" "$COMMAND_PROVIDER_MODULE_VERSION"
+  require_pin "$TC/langhost/go.mod" "$SDK_MOD" "v$PULUMI_VERSION"
+  require_pin "$TC/command/go.mod" "$SDK_MOD" "v$PULUMI_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/pulumi-terraform-bridge/v3 "v$TF_BRIDGE_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/pulumi/pkg/v3 "v$TF_BRIDGE_PULUMI_VERSION"
   require_pin "$TC/random/go.mod" github.com/pulumi/terraform-plugin-sdk/v2 "$TF_PLUGIN_SDK_FORK_VERSION"
   require_pin "$TC/random/shim/go.mod" github.com/terraform-providers/terraform-provider-random "$TF_PROVIDER_RANDOM_VERSION"
 }
 
-# The npm SDK packages request their plugin by exact version; warn early on a mismatch. The npm
-# @pulumi/pulumi SDK should be the same release as the CLI and language host.
+# The npm SDK packages request their plugin by exact version, and the npm @pulumi/pulumi SDK is the
+# release of the CLI and of the sdk/v3 under our language host: refuse to build on a mismatch.
 check_npm_plugin_versions() {
   local name want have pj
   pj="$ROOT/node_modules/@pulumi/pulumi/package.json"
   if [ -f "$pj" ]; then
     have="$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$pj" | head -n1)"
     [ "$have" = "$PULUMI_VERSION" ] ||
-      log "warning: node_modules/@pulumi/pulumi is $have but the CLI and language host are $PULUMI_VERSION (run npm ci)"
+      die "node_modules/@pulumi/pulumi is $have but toolchain/versions.env builds the CLI and language host at $PULUMI_VERSION (run npm ci, or move PULUMI_VERSION and package.json together)"
   fi
   for name in random command; do
     pj="$ROOT/node_modules/@pulumi/$name/package.json"
@@ -250,7 +221,7 @@ check_npm_plugin_versions() {
     want="$( [ "$name" = random ] && echo "$RANDOM_PLUGIN_VERSION" || echo "$COMMAND_PLUGIN_VERSION")"
     have="$(sed -n '/"pulumi"[[:space:]]*:/,/}/s/.*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$pj" | head -n1)"
     if [ -n "$have" ] && [ "$have" != "$want" ]; then
-      log "warning: node_modules/@pulumi/$name wants plugin $have but toolchain/versions.env builds $want"
+      die "node_modules/@pulumi/$name wants plugin $have but toolchain/versions.env builds $want (the engine matches plugin versions exactly)"
     fi
   done
 }
@@ -258,17 +229,22 @@ check_npm_plugin_versions() {
 write_env() {
   local mode="$1" path_line acquisition_line
   mkdir -p "$OUT" "$HOME_DIR"
+  local home_line
   if [ "$mode" = built ]; then
     path_line="export PATH=\"$BIN:\$PATH\""
+    home_line="export PULUMI_HOME=\"$HOME_DIR\""
     acquisition_line="export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
   else
+    # Pulumi's own host and plugins, untouched: the project-local home holding our stand-ins is not
+    # used, and a PULUMI_HOME exported by an earlier built-mode env.sh is dropped.
     path_line="# PATH unchanged: using the Pulumi CLI found on PATH ($(ambient_pulumi || true))"
+    home_line="[ \"\${PULUMI_HOME:-}\" = \"$HOME_DIR\" ] && unset PULUMI_HOME"
     acquisition_line="# plugins are downloaded by the CLI on first use (machine with internet)"
   fi
   cat >"$ENV_FILE.tmp" <<EOF
 # Generated by scripts/toolchain.sh ($mode mode) - do not edit; re-run the script instead.
 $path_line
-export PULUMI_HOME="$HOME_DIR"
+$home_line
 export PULUMI_SKIP_UPDATE_CHECK=true
 $acquisition_line
 export VAST_RERANKER_PULUMI_MODE=$mode
@@ -279,7 +255,7 @@ EOF
 print_env() {
   [ -f "$ENV_FILE" ] || die "$ENV_FILE does not exist yet; run scripts/toolchain.sh first"
   echo "# source ${ENV_FILE#"$ROOT"/} or eval these:"
-  grep '^export ' "$ENV_FILE"
+  grep -v '^#' "$ENV_FILE"
 }
 
 # install_plugin <name> <version> <binary>: register a provider in the project-local plugin cache.
@@ -315,17 +291,13 @@ sync_modules() {
   gocmd "$TC/cli" get -tool "$CLI_PKG@v$PULUMI_VERSION"
   gocmd "$TC/cli" get "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
   gocmd "$TC/cli" mod tidy
-  new_wrapper "$TC/langhost" vast-reranker/toolchain/langhost "$clip"
-  # All three at once: the host's own go.mod asks for pkg v3.243.0, which the proxy here refuses.
-  gocmd "$TC/langhost" get "$LANGHOST_MOD@$LANGHOST_MODULE_VERSION" \
-    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
-  gocmd "$TC/langhost" mod edit -tool "$LANGHOST_PKG"
-  gocmd "$TC/langhost" mod tidy
-  # Only the provider: its other requirements stay what its own go.mod asks for (no replaces).
-  new_wrapper "$TC/command" vast-reranker/toolchain/command
-  gocmd "$TC/command" get -tool "$COMMAND_PKG@$COMMAND_PROVIDER_MODULE_VERSION"
-  gocmd "$TC/command" mod tidy
+  # Our own host and command provider: on sdk/v3 of the CLI's release, the rest as tidy selects.
   local d
+  for d in langhost command; do
+    new_wrapper "$TC/$d" "vast-reranker/toolchain/$d"
+    gocmd "$TC/$d" get "$SDK_MOD@v$PULUMI_VERSION"
+    gocmd "$TC/$d" mod tidy
+  done
   for d in cli langhost command; do gocmd "$TC/$d" mod edit -toolchain=none; done
   (cd "$TC/random/shim" && export GOPROXY="$GO_PROXY_SETTING" &&
     go get "github.com/terraform-providers/terraform-provider-random@$TF_PROVIDER_RANDOM_VERSION" && go mod tidy)
@@ -345,17 +317,15 @@ build_all() {
   check_pins
   check_npm_plugin_versions
   go_proxy_env
-  [ -d "$LOCAL_GOPROXY" ] ||
-    log "note: no module proxy folder at $LOCAL_GOPROXY; the untagged language host and command" \
-      "provider modules must come from the normal proxy ($GO_PROXY_SETTING)"
 
-  # Upstream main packages, built in our wrapper modules (go.mod/go.sum only).
+  # The upstream CLI, built in its wrapper module (go.mod/go.sum only).
   ensure_built "$TC/cli" "$BIN/pulumi" "$CLI_PKG" "-s -w $PULUMI_VFLAG"
-  ensure_built "$TC/langhost" "$BIN/pulumi-language-nodejs" "$LANGHOST_PKG" "-s -w $PULUMI_VFLAG"
-  ensure_built "$TC/command" "$BUILD/pulumi-resource-command" "$COMMAND_PKG" "-s -w $COMMAND_VFLAG"
+  # Our own language host and command provider (see toolchain/README.md for why).
+  ensure_built "$TC/langhost" "$BIN/pulumi-language-nodejs" . "-s -w $PULUMI_VFLAG"
+  ensure_built "$TC/command" "$BUILD/pulumi-resource-command" . "-s -w $COMMAND_VFLAG"
   # Own main.go around the upstream Terraform provider and the bridge (see toolchain/README.md).
   ensure_built "$TC/random" "$BUILD/pulumi-resource-random" . "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION"
-  check_all_upstream
+  check_builds
   [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ] ||
     die "$BIN/pulumi reports version '$("$BIN/pulumi" version 2>/dev/null)', expected v$PULUMI_VERSION"
 
@@ -398,8 +368,8 @@ export const keyLength = k.hex.apply((h) => h.length);
 export const stdout = c.stdout;
 EOF
   if [ "${VAST_RERANKER_PULUMI_MODE:-}" = built ]; then
-    check_all_upstream
-    log "verify: go version -m: pulumi, pulumi-language-nodejs and pulumi-resource-command are the upstream main packages"
+    check_builds
+    log "verify: go version -m: pulumi is upstream's CLI; the language host and command provider are ours, on sdk/v3 v$PULUMI_VERSION"
   fi
   log "verify: pulumi $(pulumi version) at $(command -v pulumi); PULUMI_HOME=$PULUMI_HOME"
   (
@@ -429,7 +399,7 @@ if [ "${VAST_RERANKER_BUILD_PULUMI:-0}" != 1 ] && amb="$(ambient_pulumi)"; then
   amb_version="$("$amb" version 2>/dev/null || echo unknown)"
   log "using the Pulumi CLI on PATH: $amb ($amb_version)"
   sdk_version="$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' \
-    "$ROOT/node_modules/@pulumi/pulumi/package.json" 2>/dev/null | head -n1)"
+    "$ROOT/node_modules/@pulumi/pulumi/package.json" 2>/dev/null | head -n1 || true)"
   if [ -n "$sdk_version" ] && ! version_ge "${amb_version#v}" "$sdk_version" 2>/dev/null; then
     log "warning: that CLI ($amb_version) is older than the @pulumi/pulumi SDK ($sdk_version); upgrade it" \
       "or use VAST_RERANKER_BUILD_PULUMI=1"

@@ -50,7 +50,8 @@ export async function createTestProject(opts: { from?: string; sources?: string[
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // Offline build: no plugin download, ever. With a system pulumi (internet) the engine may fetch them.
+    ...(process.env.VAST_RERANKER_PULUMI_MODE === "built" ? { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } : {}),
     ...(opts.env ?? {}),
   };
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: opts.stackName ?? "test", workDir }, { envVars: env });

@@ -1,0 +1,129 @@
+package main
+
+// Plugin discovery as Pulumi's Node.js host does it: every installed package whose package.json has
+// {"pulumi": {"resource": true}} names a resource plugin (name and version as the package declares;
+// the engine matches versions exactly), searched from the program directory upwards like node does.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+type packageJSON struct {
+	Name         string            `json:"name"`
+	Version      string            `json:"version"`
+	Dependencies map[string]string `json:"dependencies"`
+	Pulumi       struct {
+		Resource bool   `json:"resource"`
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+		Server   string `json:"server"`
+	} `json:"pulumi"`
+}
+
+func readPackageJSON(path string) (*packageJSON, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var pj packageJSON
+	if err := json.Unmarshal(b, &pj); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &pj, nil
+}
+
+type pluginRef struct{ name, version, server string }
+
+// findPlugins walks <dir>/node_modules (following symlinks, including nested node_modules)
+// and returns the resource plugins declared by installed packages.
+func findPlugins(dir string) []pluginRef {
+	seen := map[string]bool{}
+	visited := map[string]bool{}
+	var out []pluginRef
+	var walkModules func(nm string, depth int)
+	consider := func(pkgDir string, depth int) {
+		real, err := filepath.EvalSymlinks(pkgDir)
+		if err != nil || visited[real] {
+			return
+		}
+		visited[real] = true
+		if pj, err := readPackageJSON(filepath.Join(pkgDir, "package.json")); err == nil && pj.Pulumi.Resource {
+			name := pj.Pulumi.Name
+			if name == "" {
+				name = strings.TrimPrefix(strings.TrimPrefix(pj.Name, "@pulumi/"), "@")
+			}
+			v := pj.Pulumi.Version
+			if v == "" {
+				v = pj.Version
+			}
+			if v != "" && !strings.HasPrefix(v, "v") {
+				v = "v" + v
+			}
+			key := name + "@" + v
+			if name != "" && !seen[key] {
+				seen[key] = true
+				out = append(out, pluginRef{name, v, pj.Pulumi.Server})
+			}
+		}
+		if depth < 8 {
+			walkModules(filepath.Join(pkgDir, "node_modules"), depth+1)
+		}
+	}
+	walkModules = func(nm string, depth int) {
+		entries, err := os.ReadDir(nm)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if strings.HasPrefix(n, ".") {
+				continue
+			}
+			p := filepath.Join(nm, n)
+			if strings.HasPrefix(n, "@") {
+				scoped, err := os.ReadDir(p)
+				if err != nil {
+					continue
+				}
+				for _, s := range scoped {
+					consider(filepath.Join(p, s.Name()), depth)
+				}
+				continue
+			}
+			consider(p, depth)
+		}
+	}
+	// node resolves packages from the program directory upwards.
+	for d := dir; ; d = filepath.Dir(d) {
+		walkModules(filepath.Join(d, "node_modules"), 0)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return out
+}
+
+func (h *nodeHost) GetRequiredPlugins(_ context.Context, req *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	var res []*pulumirpc.PluginDependency
+	for _, p := range findPlugins(programDir(req.GetInfo(), req.GetProgram())) {
+		res = append(res, &pulumirpc.PluginDependency{Name: p.name, Kind: "resource", Version: p.version, Server: p.server})
+	}
+	return &pulumirpc.GetRequiredPluginsResponse{Plugins: res}, nil
+}
+
+func (h *nodeHost) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	var res []*pulumirpc.PackageDependency
+	for _, p := range findPlugins(programDir(req.GetInfo(), "")) {
+		res = append(res, &pulumirpc.PackageDependency{Name: p.name, Kind: "resource", Version: p.version, Server: p.server})
+	}
+	return &pulumirpc.GetRequiredPackagesResponse{Packages: res}, nil
+}
