@@ -1,5 +1,5 @@
 # Sourced by test.sh, demo.sh and bench.sh: installs what a fresh machine lacks (Node 22, npm deps,
-# the stand-in's Python venv, the offline Pulumi toolchain) and puts it on PATH. Idempotent.
+# the stand-in's Python venv, Vast's own vastai package, the offline Pulumi toolchain) and puts it on PATH.
 # shellcheck shell=bash
 VR_PREPARE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 vr_quiet() { if [ "${VR_VERBOSE:-0}" = 1 ]; then "$@"; else "$@" >/dev/null; fi; }
@@ -10,6 +10,7 @@ if [ ! -d "$VR_PREPARE_ROOT/node_modules" ] || [ "$VR_PREPARE_ROOT/package-lock.
   (cd "$VR_PREPARE_ROOT" && vr_quiet npm ci --no-audit --no-fund)
 fi
 vr_quiet bash "$VR_PREPARE_ROOT/scripts/setup-python.sh"
+vr_quiet bash "$VR_PREPARE_ROOT/scripts/setup-vastai.sh"
 vr_quiet bash "$VR_PREPARE_ROOT/scripts/toolchain.sh"
 # shellcheck disable=SC1091
 . "$VR_PREPARE_ROOT/scripts/env.sh"
