@@ -92,7 +92,8 @@ ambient_pulumi() {
   local p real
   p="$(command -v pulumi 2>/dev/null)" || return 1
   real="$(readlink -f "$p" 2>/dev/null || echo "$p")"
-  case "$real" in "$OUT"/*) return 1 ;; esac
+  # Our own build, also when the checkout or its .cache is reached through a symlink.
+  case "$real" in "$OUT"/* | "$(readlink -f "$OUT" 2>/dev/null || echo "$OUT")"/*) return 1 ;; esac
   echo "$p"
 }
 
@@ -238,7 +239,7 @@ write_env() {
     # Pulumi's own host and plugins, untouched: the project-local home holding our stand-ins is not
     # used, and a PULUMI_HOME exported by an earlier built-mode env.sh is dropped.
     path_line="# PATH unchanged: using the Pulumi CLI found on PATH ($(ambient_pulumi || true))"
-    home_line="[ \"\${PULUMI_HOME:-}\" = \"$HOME_DIR\" ] && unset PULUMI_HOME"
+    home_line="if [ \"\${PULUMI_HOME:-}\" = \"$HOME_DIR\" ]; then unset PULUMI_HOME; fi"
     acquisition_line="# plugins are downloaded by the CLI on first use (machine with internet)"
   fi
   cat >"$ENV_FILE.tmp" <<EOF
