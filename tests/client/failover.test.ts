@@ -2,7 +2,7 @@
 // that dies mid-response, one that answers 5xx or 429, one that refuses (4xx), one that is down.
 import { afterEach, describe, expect, it } from "vitest";
 import { AllReplicasFailedError, FailoverReranker, RerankRequestError } from "../../components/client/failover.ts";
-import { closeReplicas, localReplica as replica, type Mode } from "./replicaServer.ts";
+import { closeReplicas, localReplica as replica, type Mode } from "../helpers/localReplicas.ts";
 import { rng } from "../../tools/loadtest/stats.ts";
 
 const KEY = "k".repeat(64);

@@ -1,4 +1,4 @@
-// Local HTTP replicas for the consumer clients' tests: each answers POST …/rerank in vLLM's shape
+// Local HTTP replicas for the consumer clients' and the load test's tests: each answers POST …/rerank in vLLM's shape
 // (the Cohere path /v2/rerank too), or fails as `mode()` says, optionally after a delay; counts hits.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
