@@ -2,7 +2,7 @@
 // project venv) against local replicas: it spreads, fails over, backs off a slow replica, never
 // retries a 4xx but 429; and docs/replicas.md shows exactly that file.
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, venvPython } from "../vllm/python.ts";
@@ -18,10 +18,16 @@ interface Outcome {
   cooling: string[];
 }
 
+const running = new Set<ChildProcess>();
+/** The run's tag, so the end-of-run sweep (tests/setup/processSweep.ts) would find a left driver. */
+const runTag = (): Record<string, string> => (process.env.VR_TEST_RUN ? { VR_TEST_RUN: process.env.VR_TEST_RUN } : {});
+
 /** Runs the driver with `spec` while this process keeps serving the replicas (hence no execFileSync). */
 function drive(spec: Record<string, unknown>): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(venvPython(), [DRIVER, JSON.stringify(spec)], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(venvPython(), [DRIVER, JSON.stringify(spec)], { env: { PATH: process.env.PATH ?? "", ...runTag() }, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => { out += d; });
@@ -33,7 +39,10 @@ function drive(spec: Record<string, unknown>): Promise<Outcome> {
 
 const shares = (rs: LocalReplica[], total: number) => rs.map((r) => r.hits() / total);
 
-afterEach(closeReplicas);
+afterEach(async () => {
+  for (const child of running) child.kill("SIGKILL"); // a driver left by a timed-out test, by its PID
+  await closeReplicas();
+});
 
 describe("Python consumer example: Replicas over the Cohere client", () => {
   it("spreads 300 requests over 3 replicas, each between 23 % and 43 %, on Cohere's /v2/rerank", async () => {

@@ -6,17 +6,23 @@ import type { LoadReport, ReplicaReport } from "../../tools/loadtest/stats.ts";
 
 const SCRIPT = join(REPO_ROOT, "tools", "loadtest", "loadtest.ts");
 
+/** The test run's tag, for children started with an environment of their own. */
+export const runTag = (): Record<string, string> => (process.env.VR_TEST_RUN ? { VR_TEST_RUN: process.env.VR_TEST_RUN } : {});
+
 export interface Ran {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** `env` replaces the environment but PATH; `cwd` defaults to the repository (as `npm run` does). */
+/**
+ * `env` replaces the environment but PATH and the run's VR_TEST_RUN tag (the end-of-run sweep finds
+ * a child a timed-out test left); `cwd` defaults to the repository (as `npm run` does).
+ */
 export function loadtest(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SCRIPT, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"],
+      cwd, env: { PATH: process.env.PATH ?? "", ...runTag(), ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
