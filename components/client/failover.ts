@@ -5,11 +5,16 @@
 //   const rr = new FailoverReranker({ endpoints, apiKey });
 //   const { results } = await rr.rerank({ model, query, documents, topN: 3 }); // Cohere's rerank shape
 //
-// - Tries the replicas in order (the first healthy one serves), skipping one that failed recently.
-// - Retries another replica on a connection error, a timeout, a response cut off mid-body, or a 5xx.
-// - Never retries a 4xx (bad key, bad request): the same request fails the same way elsewhere.
-// - A failed replica is remembered for `cooldownMs` (default 30 s), then tried again; when every
+// - Spreads requests over the healthy replicas (strategy "spread", the default: power-of-two-choices
+//   on the requests this client has in flight, see choice.ts); strategy "ordered" sends each request
+//   to the first healthy replica in `endpoints` order (a primary with fallbacks).
+// - Retries another replica on a connection error, a timeout, a response cut off mid-body, a 5xx or
+//   a 429 (that replica is overloaded; another may not be).
+// - Never retries another 4xx (bad key, bad request): the same request fails the same way elsewhere.
+// - A failed replica is skipped for `cooldownMs` (default 30 s), then tried again; when every
 //   replica is cooling down, they are tried anyway (oldest failure first) rather than failing at once.
+// - Each request tries each replica at most once.
+import { chooseReplica, isCooling, type ReplicaStrategy } from "./choice.ts";
 
 /** The Cohere TS client's rerank request (CohereClientV2.rerank), as far as vLLM serves it. */
 export interface RerankRequest {
@@ -32,6 +37,8 @@ export interface RerankResponse {
 export interface FailoverRerankerOptions {
   endpoints: string[];
   apiKey: string;
+  /** "spread" (default): power-of-two-choices over healthy replicas; "ordered": the first healthy one. */
+  strategy?: ReplicaStrategy;
   /** How long a failed replica is skipped (ms). Default 30 000. */
   cooldownMs?: number;
   /** Per-attempt deadline (ms), headers and body. Default 30 000. */
@@ -39,9 +46,20 @@ export interface FailoverRerankerOptions {
   fetch?: typeof fetch;
   /** Called on each failed attempt (never with the key). */
   onFailover?: (endpoint: string, reason: string) => void;
+  /** Uniform in [0, 1) for the spread draws. Default Math.random; a seeded one makes runs reproducible. */
+  random?: () => number;
 }
 
-/** A 4xx answer: not retried on another replica. */
+/** What the client knows about one replica. */
+export interface ReplicaState {
+  endpoint: string;
+  /** Requests in flight to it from this client. */
+  outstanding: number;
+  /** Skipped until its cool-down after a failure ends. */
+  cooling: boolean;
+}
+
+/** A 4xx answer other than 429: not retried on another replica. */
 export class RerankRequestError extends Error {
   readonly status: number;
   readonly endpoint: string;
@@ -53,7 +71,7 @@ export class RerankRequestError extends Error {
   }
 }
 
-/** Every replica failed (connection errors, timeouts or 5xx). */
+/** Every replica failed (connection errors, timeouts, 5xx or 429). */
 export class AllReplicasFailedError extends Error {
   readonly failures: Array<{ endpoint: string; reason: string }>;
   constructor(failures: Array<{ endpoint: string; reason: string }>) {
@@ -66,20 +84,26 @@ export class AllReplicasFailedError extends Error {
 export class FailoverReranker {
   private readonly endpoints: string[];
   private readonly failedAt = new Map<string, number>();
+  private readonly outstanding = new Map<string, number>();
   private readonly o: FailoverRerankerOptions;
 
   constructor(o: FailoverRerankerOptions) {
     this.o = o;
     if (!o.endpoints.length) throw new Error("FailoverReranker needs at least one endpoint");
-    this.endpoints = o.endpoints.map((e) => e.replace(/\/+$/, ""));
+    if (o.strategy !== undefined && o.strategy !== "spread" && o.strategy !== "ordered") throw new Error(`FailoverReranker strategy must be "spread" or "ordered" (got ${JSON.stringify(o.strategy)})`);
+    this.endpoints = [...new Set(o.endpoints.map((e) => e.replace(/\/+$/, "")))];
   }
 
-  /** The order of the next attempt: healthy replicas in their order, then cooling ones, oldest failure first. */
-  order(now = Date.now()): string[] {
+  /** Each replica's in-flight requests and whether it is cooling down, in `endpoints` order. */
+  replicas(now = Date.now()): ReplicaState[] {
     const cool = this.o.cooldownMs ?? 30_000;
-    const healthy = this.endpoints.filter((e) => (this.failedAt.get(e) ?? -Infinity) + cool <= now);
-    const cooling = this.endpoints.filter((e) => !healthy.includes(e)).sort((a, b) => (this.failedAt.get(a) ?? 0) - (this.failedAt.get(b) ?? 0));
-    return [...healthy, ...cooling];
+    return this.endpoints.map((endpoint) => ({ endpoint, outstanding: this.outstanding.get(endpoint) ?? 0, cooling: isCooling({ endpoint, outstanding: 0, failedAt: this.failedAt.get(endpoint) }, now, cool) }));
+  }
+
+  /** The replica for this request's next attempt (undefined: every replica was tried). */
+  private next(tried: ReadonlySet<string>): string | undefined {
+    const views = this.endpoints.map((endpoint) => ({ endpoint, outstanding: this.outstanding.get(endpoint) ?? 0, failedAt: this.failedAt.get(endpoint) }));
+    return chooseReplica(views, { strategy: this.o.strategy ?? "spread", now: Date.now(), cooldownMs: this.o.cooldownMs ?? 30_000, random: this.o.random ?? Math.random, exclude: tried });
   }
 
   async rerank(req: RerankRequest): Promise<RerankResponse> {
@@ -89,9 +113,12 @@ export class FailoverReranker {
       ...(req.maxTokensPerDoc !== undefined ? { max_tokens_per_doc: req.maxTokensPerDoc } : {}),
     });
     const failures: Array<{ endpoint: string; reason: string }> = [];
-    for (const endpoint of this.order()) {
+    const tried = new Set<string>();
+    for (let endpoint = this.next(tried); endpoint !== undefined; endpoint = this.next(tried)) {
+      tried.add(endpoint);
       let status: number;
       let text: string;
+      this.outstanding.set(endpoint, (this.outstanding.get(endpoint) ?? 0) + 1);
       try {
         const res = await (this.o.fetch ?? fetch)(`${endpoint}/v1/rerank`, {
           method: "POST",
@@ -104,8 +131,10 @@ export class FailoverReranker {
       } catch (e) {
         this.fail(endpoint, `connection: ${this.redact((e as Error).message)}${(e as { cause?: Error }).cause ? ` (${this.redact(String((e as { cause?: Error }).cause?.message))})` : ""}`, failures);
         continue;
+      } finally {
+        this.outstanding.set(endpoint, (this.outstanding.get(endpoint) ?? 1) - 1);
       }
-      if (status >= 400 && status < 500) throw new RerankRequestError(endpoint, status, this.redact(text));
+      if (status >= 400 && status < 500 && status !== 429) throw new RerankRequestError(endpoint, status, this.redact(text));
       if (status < 200 || status >= 300) {
         this.fail(endpoint, `HTTP ${status}`, failures);
         continue;

@@ -1,5 +1,5 @@
 // Reranks through the deployment's replicas with the failover client (components/client/failover.ts):
-// the first healthy replica answers; a connection error or 5xx moves on to the next. The request is
+// requests are spread over the healthy replicas; a connection error, 5xx or 429 moves on to another. The request is
 // the Cohere client's rerank shape (a single endpoint also works with cohere-ai's CohereClientV2,
 // the server root as base URL).
 import { FailoverReranker } from "../../components/client/failover.ts";
@@ -8,7 +8,7 @@ const key = process.env.RERANKER_API_KEY ?? "";
 const endpoints = JSON.parse(process.env.RERANKER_ENDPOINTS || "[]") as string[];
 if (!endpoints.length && process.env.RERANKER_ENDPOINT) endpoints.push(process.env.RERANKER_ENDPOINT);
 const documents = JSON.parse(process.env.DOCUMENTS ?? "[]") as string[];
-const client = new FailoverReranker({ endpoints, apiKey: key, onFailover: (e, why) => console.error(`replica ${e} failed (${why}); trying the next`) });
+const client = new FailoverReranker({ endpoints, apiKey: key, onFailover: (e, why) => console.error(`replica ${e} failed (${why}); trying another`) });
 try {
   const res = await client.rerank({ model: process.env.RERANKER_MODEL ?? "BAAI/bge-reranker-base", query: process.env.QUERY ?? "", documents });
   console.log(JSON.stringify(res.results.map((r) => ({ index: r.index, score: r.relevanceScore, text: documents[r.index] }))));

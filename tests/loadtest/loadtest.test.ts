@@ -1,55 +1,16 @@
 // The load-test command (tools/loadtest/loadtest.ts) as a user runs it: a subprocess against the vLLM
-// stand-in of an instance rented from the emulator, and against a recording server for the exact
-// requests it sends. No timing ratios are asserted here (the benchmark reports those).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+// stand-in of an instance rented from the emulator, against a recording server for the exact
+// requests it sends, and over several local replicas (shares, a dead one, a slow one). No timing
+// ratios are asserted here (the benchmark reports those).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { RunningEmulator } from "../../emulator/types.ts";
-import { REPO_ROOT } from "../../emulator/runtime.ts";
 import { healthy, hostPort, rent, start, until } from "../emulator/helpers.ts";
-import type { LoadReport } from "../../tools/loadtest/stats.ts";
+import { closeReplicas, localReplica } from "../helpers/localReplicas.ts";
+import { loadtest, replicaLine, reportLine, type Report, type Result } from "./run.ts";
 
 const KEY = "5f".repeat(32);
-const SCRIPT = join(REPO_ROOT, "tools", "loadtest", "loadtest.ts");
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function loadtest(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], {
-      cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d; });
-    child.stderr.on("data", (d: Buffer) => { stderr += d; });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The tool's LoadReport as JSON: a NaN percentile (no successful request) arrives as null. */
-type Report = Omit<LoadReport, "p50" | "p95" | "p99"> & { p50: number | null; p95: number | null; p99: number | null };
-interface Result {
-  target: string;
-  concurrency: number;
-  docsPerRequest: number;
-  report: Report;
-  baseline?: Report;
-  overhead?: number;
-  rounds?: Array<{ toolSeconds: number; bareSeconds: number }>;
-}
-
-const num = String.raw`\d+(?:\.\d+)?`;
-/** formatReport's line: `<label>: N requests in S s · R req/s · P pairs/s · p50 … ms · p95 … ms · p99 … ms · errors: …` */
-const reportLine = (label: string, n: number, errors: string) =>
-  new RegExp(`^${label}: ${n} requests in ${num} s · ${num} req/s · \\d+ pairs/s · p50 ${num} ms · p95 ${num} ms · p99 ${num} ms · errors: ${errors}$`);
 
 describe("load test against the emulator's vLLM stand-in", () => {
   let emu: RunningEmulator;
@@ -71,8 +32,10 @@ describe("load test against the emulator's vLLM stand-in", () => {
     const r = await loadtest(["--url", base, "--requests", "30", "--concurrency", "3", "--docs", "4", "--words", "8", "--json"], { RERANKER_API_KEY: KEY });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as Result;
-    expect(out).toMatchObject({ target: base, concurrency: 3, docsPerRequest: 4 });
+    expect(out).toMatchObject({ endpoints: [base], concurrency: 3, docsPerRequest: 4 });
     expect(out.report).toMatchObject({ requests: 30, ok: 30, errorsByStatus: {} });
+    // One target: one replica entry, all of it.
+    expect(out.report.replicas).toEqual([{ endpoint: base, requests: 30, share: 1, ok: 30, errorsByStatus: {}, p50: out.report.p50, p95: out.report.p95, p99: out.report.p99 }]);
     const { p50, p95, p99 } = out.report;
     expect(p50).toBeGreaterThan(0);
     expect(p95).toBeGreaterThanOrEqual(p50 as number);
@@ -186,5 +149,79 @@ describe("load test requests and arguments", () => {
     const bad = await loadtest(["--url", url, "--concurrency", "0"], { RERANKER_API_KEY: KEY });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--concurrency must be an integer >= 1 \(got 0\)/);
+  });
+});
+
+describe("load test over several replicas", () => {
+  afterEach(closeReplicas);
+  const args = ["--requests", "150", "--concurrency", "6", "--docs", "3", "--words", "5"];
+
+  it("drives every replica (--url repeated or comma-separated) and reports each one's share and latencies", async () => {
+    const rs = [await localReplica(KEY), await localReplica(KEY), await localReplica(KEY)];
+    const r = await loadtest(["--url", rs[0].url, "--url", `${rs[1].url},${rs[2].url}`, ...args, "--json"], { RERANKER_API_KEY: KEY });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Result;
+    expect(out.endpoints).toEqual(rs.map((x) => x.url));
+    expect(out.report).toMatchObject({ requests: 150, ok: 150, errorsByStatus: {} });
+    expect(out.report.replicas.map((x) => x.endpoint)).toEqual(rs.map((x) => x.url));
+    out.report.replicas.forEach((x, i) => {
+      expect(x.requests, x.endpoint).toBe(rs[i].hits()); // the report counts what each replica saw
+      expect(x.ok).toBe(x.requests);
+      expect(x.share).toBeCloseTo(x.requests / 150, 9);
+      expect(x.share, x.endpoint).toBeGreaterThanOrEqual(0.23);
+      expect(x.share, x.endpoint).toBeLessThanOrEqual(0.43);
+      expect(x.p50).toBeGreaterThan(0);
+      expect(x.p95).toBeGreaterThanOrEqual(x.p50 as number);
+      expect(x.p99).toBeGreaterThanOrEqual(x.p95 as number);
+    });
+
+    // The human-readable report: the total line, then one line per replica with its share.
+    const h = await loadtest(["--url", rs.map((x) => x.url).join(","), ...args], { RERANKER_API_KEY: KEY });
+    expect(h.code, h.stderr).toBe(0);
+    const lines = h.stdout.trim().split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(reportLine("rerank", 150, "none"));
+    const counts = rs.map((x, i) => {
+      const m = replicaLine(i, x.url).exec(lines[i + 1]);
+      expect(m, lines[i + 1]).not.toBeNull();
+      expect(Number(m?.[2])).toBeCloseTo((100 * Number(m?.[1])) / 150, 1);
+      return Number(m?.[1]);
+    });
+    expect(counts.reduce((a, b) => a + b)).toBe(150);
+  });
+
+  it("a dead replica: its refused requests are counted against it, then it is skipped and the others carry the run", async () => {
+    const [a, b] = [await localReplica(KEY), await localReplica(KEY)];
+    const dead = await localReplica(KEY);
+    await dead.close();
+    const r = await loadtest(["--url", [a.url, dead.url, b.url].join(","), ...args, "--json"], { RERANKER_API_KEY: KEY });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as Result;
+    const [ra, rdead, rb] = out.report.replicas;
+    // Only the requests sent before its first failure came back (at most one per worker).
+    expect(rdead.requests).toBeGreaterThanOrEqual(1);
+    expect(rdead.requests).toBeLessThanOrEqual(6);
+    expect(rdead).toMatchObject({ endpoint: dead.url, ok: 0, errorsByStatus: { network: rdead.requests }, p50: null });
+    expect(ra).toMatchObject({ endpoint: a.url, ok: ra.requests, errorsByStatus: {} });
+    expect(rb).toMatchObject({ endpoint: b.url, ok: rb.requests, errorsByStatus: {} });
+    expect(ra.requests + rb.requests).toBe(150 - rdead.requests);
+    expect(out.report).toMatchObject({ requests: 150, ok: 150 - rdead.requests, errorsByStatus: { network: rdead.requests } });
+    expect(ra.requests).toBeGreaterThan(50);
+    expect(rb.requests).toBeGreaterThan(50);
+  });
+
+  it("a slow replica (added latency) gets the smallest share", async () => {
+    const fast1 = await localReplica(KEY);
+    const slow = await localReplica(KEY, () => "ok", 300);
+    const fast2 = await localReplica(KEY);
+    const r = await loadtest(["--url", [fast1.url, slow.url, fast2.url].join(","), ...args, "--requests", "90", "--json"], { RERANKER_API_KEY: KEY });
+    expect(r.code, r.stderr).toBe(0);
+    const [f1, s, f2] = (JSON.parse(r.stdout) as Result).report.replicas;
+    expect(s.requests).toBeLessThan(f1.requests);
+    expect(s.requests).toBeLessThan(f2.requests);
+    expect(s.share).toBeLessThan(0.2); // at random it would take about a third
+    // Its latencies are reported on their own: the added 300 ms shows in its p50, not in the others'.
+    expect(s.p50).toBeGreaterThanOrEqual(300);
+    expect(f1.p50).toBeLessThan(s.p50 as number);
   });
 });

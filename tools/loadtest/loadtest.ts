@@ -1,14 +1,18 @@
-// Load test for a deployed reranker: concurrent /v1/rerank requests, throughput and latency.
-// Usage: npm run loadtest -- --stack dev  |  --url http://ip:port (key in RERANKER_API_KEY)
+// Load test for a deployed reranker: concurrent /v1/rerank requests, throughput and latency, over
+// every replica: each request goes to the replica the failover client would pick (chooseReplica,
+// power-of-two-choices on requests in flight; a replica whose request failed is skipped for the
+// client's cool-down). No retries: a failed request is counted, per replica.
+// Usage: npm run loadtest -- --stack dev  |  --url http://ip:port [--url …] (key in RERANKER_API_KEY)
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
-import { formatReport, makeWorkloads, progressBar, summarize, type Sample, type Workload } from "./stats.ts";
+import { chooseReplica } from "../../components/client/choice.ts";
+import { formatReport, makeWorkloads, progressBar, rng, summarize, type Sample, type Workload } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
     stack: { type: "string" },
-    url: { type: "string" },
+    url: { type: "string", multiple: true },
     model: { type: "string" },
     requests: { type: "string", default: "200" },
     concurrency: { type: "string", default: "8" },
@@ -19,13 +23,19 @@ const { values } = parseArgs({
   },
 });
 
-function target(): { url: string; key: string; model: string } {
+/** The client's default cool-down (components/client/failover.ts). */
+const COOLDOWN_MS = 30_000;
+
+function target(): { endpoints: string[]; key: string; model: string } {
   if (values.stack) {
-    const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as Record<string, string>;
-    return { url: out.endpoint, key: out.apiKey, model: values.model ?? out.model };
+    const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as { endpoint?: string; endpoints?: string[]; apiKey: string; model?: string };
+    const endpoints = out.endpoints?.length ? out.endpoints : out.endpoint ? [out.endpoint] : [];
+    if (!endpoints.length) throw new Error(`stack ${values.stack} has no \`endpoints\` or \`endpoint\` output: run \`pulumi up\` first`);
+    return { endpoints, key: out.apiKey, model: values.model ?? out.model ?? "BAAI/bge-reranker-base" };
   }
-  if (!values.url) throw new Error("give --stack <name> or --url http://ip:port (with RERANKER_API_KEY set)");
-  return { url: values.url, key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base" };
+  const urls = (values.url ?? []).flatMap((u) => u.split(",")).map((u) => u.trim().replace(/\/+$/, "")).filter(Boolean);
+  if (!urls.length) throw new Error("give --stack <name> or --url http://ip:port (repeat --url, or separate with commas, for several replicas; key in RERANKER_API_KEY)");
+  return { endpoints: [...new Set(urls)], key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base" };
 }
 
 const int = (name: keyof typeof values, min: number): number => {
@@ -34,23 +44,38 @@ const int = (name: keyof typeof values, min: number): number => {
   return n;
 };
 
-type Sender = (w: Workload) => Promise<number>;
+type Sender = (w: Workload, endpoint: string) => Promise<number>;
 
 /** --compare-baseline: rounds of (tool, bare undici) over the same requests; odd count for a true median. */
 const BASELINE_ROUNDS = 5;
 
-/** Runs `total` requests with `concurrency` workers; returns samples and wall time. */
-async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean): Promise<{ samples: Sample[]; seconds: number }> {
+/** A status after which the client would move on and cool the replica down. */
+const replicaFailed = (status: number) => status === 0 || status === 429 || status >= 500 && status !== 598;
+
+/**
+ * Runs the workload with `concurrency` workers, each request to the replica chooseReplica picks (the
+ * draws seeded, so runs are comparable); returns samples and wall time.
+ */
+async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean, endpoints: string[]): Promise<{ samples: Sample[]; seconds: number }> {
   const samples: Sample[] = [];
+  const outstanding = new Map(endpoints.map((e) => [e, 0]));
+  const failedAt = new Map<string, number>();
+  const random = rng(1);
   let next = 0;
   const t0 = performance.now();
   const tick = setInterval(() => showProgress && process.stderr.write(`\r${progressBar(samples.length, work.length)}`), 200);
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < work.length) {
       const w = work[next++];
+      const views = endpoints.map((endpoint) => ({ endpoint, outstanding: outstanding.get(endpoint) as number, failedAt: failedAt.get(endpoint) }));
+      const endpoint = chooseReplica(views, { strategy: "spread", now: Date.now(), cooldownMs: COOLDOWN_MS, random }) as string;
+      outstanding.set(endpoint, (outstanding.get(endpoint) as number) + 1);
       const s = performance.now();
-      const status = await send(w).catch(() => 0); // 0 = network error
-      samples.push({ ms: performance.now() - s, status, pairs: w.documents.length });
+      const status = await send(w, endpoint).catch(() => 0); // 0 = network error
+      samples.push({ ms: performance.now() - s, status, pairs: w.documents.length, endpoint });
+      outstanding.set(endpoint, (outstanding.get(endpoint) as number) - 1);
+      if (replicaFailed(status)) failedAt.set(endpoint, Date.now());
+      else failedAt.delete(endpoint);
     }
   }));
   clearInterval(tick);
@@ -64,40 +89,39 @@ export async function main(): Promise<void> {
   const work = makeWorkloads(int("requests", 1), int("docs", 1), int("words", 1));
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
   const headers = { "content-type": "application/json", authorization: `Bearer ${t.key}` };
-  const rerankUrl = `${t.url}/v1/rerank`;
   // The tool's path: validates the answer (results length) like a real client would.
-  const tool: Sender = async (w) => {
-    const res = await request(rerankUrl, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
+  const tool: Sender = async (w, endpoint) => {
+    const res = await request(`${endpoint}/v1/rerank`, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
     const body = (await res.body.json()) as { results?: unknown[] };
     return res.statusCode === 200 && body.results?.length !== w.documents.length ? 598 : res.statusCode;
   };
   // A bare undici loop: same requests, nothing else.
-  const bare: Sender = async (w) => {
-    const res = await request(rerankUrl, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
+  const bare: Sender = async (w, endpoint) => {
+    const res = await request(`${endpoint}/v1/rerank`, { method: "POST", headers, body: JSON.stringify({ model: t.model, query: w.query, documents: w.documents }), dispatcher: agent });
     await res.body.dump();
     return res.statusCode;
   };
   const progress = process.stderr.isTTY && !values.json;
-  const result: Record<string, unknown> = { target: t.url, concurrency, docsPerRequest: work[0].documents.length };
+  const result: Record<string, unknown> = { endpoints: t.endpoints, concurrency, docsPerRequest: work[0].documents.length };
   let report;
   if (!values["compare-baseline"]) {
-    const run = await drive(tool, work, concurrency, progress);
-    report = summarize(run.samples, run.seconds);
+    const run = await drive(tool, work, concurrency, progress, t.endpoints);
+    report = summarize(run.samples, run.seconds, t.endpoints);
   } else {
     // Both paths warmed up (connections, JIT), then interleaved rounds that alternate which side goes
     // first; the overhead is the median of the per-round ratios, so a busy moment of the machine or
     // the server hits both sides of a round instead of skewing one median.
     // A whole untimed pass of each: a short warm-up left the first timed round ~30% slower (JIT).
-    await drive(bare, work, concurrency, false);
-    await drive(tool, work, concurrency, false);
+    await drive(bare, work, concurrency, false, t.endpoints);
+    await drive(tool, work, concurrency, false, t.endpoints);
     const rounds: Array<{ tool: { samples: Sample[]; seconds: number }; bare: { samples: Sample[]; seconds: number } }> = [];
     for (let round = 0; round < BASELINE_ROUNDS; round++) {
       if (round % 2 === 0) {
-        const t = await drive(tool, work, concurrency, false);
-        rounds.push({ tool: t, bare: await drive(bare, work, concurrency, false) });
+        const tr = await drive(tool, work, concurrency, false, t.endpoints);
+        rounds.push({ tool: tr, bare: await drive(bare, work, concurrency, false, t.endpoints) });
       } else {
-        const b = await drive(bare, work, concurrency, false);
-        rounds.push({ tool: await drive(tool, work, concurrency, false), bare: b });
+        const b = await drive(bare, work, concurrency, false, t.endpoints);
+        rounds.push({ tool: await drive(tool, work, concurrency, false, t.endpoints), bare: b });
       }
     }
     const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -107,8 +131,8 @@ export async function main(): Promise<void> {
     };
     const mt = medianRun("tool");
     const mb = medianRun("bare");
-    report = summarize(mt.samples, mt.seconds);
-    result.baseline = summarize(mb.samples, mb.seconds);
+    report = summarize(mt.samples, mt.seconds, t.endpoints);
+    result.baseline = summarize(mb.samples, mb.seconds, t.endpoints);
     result.rounds = rounds.map((r) => ({ toolSeconds: r.tool.seconds, bareSeconds: r.bare.seconds }));
     result.overhead = mid(rounds.map((r) => r.tool.seconds / r.bare.seconds));
   }

@@ -29,6 +29,21 @@ export interface Sample {
   ms: number;
   status: number; // 0 = network error
   pairs: number;
+  /** The replica the request went to (base URL). */
+  endpoint?: string;
+}
+
+/** One replica's part of a run. */
+export interface ReplicaReport {
+  endpoint: string;
+  requests: number;
+  /** Fraction of all requests sent to this replica. */
+  share: number;
+  ok: number;
+  errorsByStatus: Record<string, number>;
+  p50: number;
+  p95: number;
+  p99: number;
 }
 
 export interface LoadReport {
@@ -41,13 +56,36 @@ export interface LoadReport {
   p50: number;
   p95: number;
   p99: number;
+  /** Per replica, in the order given (also replicas that got no request); with one target, that one. */
+  replicas: ReplicaReport[];
 }
 
-export function summarize(samples: Sample[], seconds: number): LoadReport {
-  const ok = samples.filter((s) => s.status >= 200 && s.status < 300);
+const isOk = (s: Sample) => s.status >= 200 && s.status < 300;
+
+function errorsOf(samples: Sample[]): Record<string, number> {
   const errorsByStatus: Record<string, number> = {};
-  for (const s of samples) if (!(s.status >= 200 && s.status < 300)) errorsByStatus[s.status === 0 ? "network" : String(s.status)] = (errorsByStatus[s.status === 0 ? "network" : String(s.status)] ?? 0) + 1;
+  for (const s of samples) {
+    if (isOk(s)) continue;
+    const k = s.status === 0 ? "network" : String(s.status);
+    errorsByStatus[k] = (errorsByStatus[k] ?? 0) + 1;
+  }
+  return errorsByStatus;
+}
+
+/** `endpoints`: every replica driven, so one that got nothing still shows (share 0). */
+export function summarize(samples: Sample[], seconds: number, endpoints: string[] = []): LoadReport {
+  const ok = samples.filter(isOk);
+  const errorsByStatus = errorsOf(samples);
   const lat = ok.map((s) => s.ms);
+  const all = [...new Set([...endpoints, ...samples.flatMap((s) => (s.endpoint === undefined ? [] : [s.endpoint]))])];
+  const replicas = all.map((endpoint): ReplicaReport => {
+    const mine = samples.filter((s) => s.endpoint === endpoint);
+    const mineLat = mine.filter(isOk).map((s) => s.ms);
+    return {
+      endpoint, requests: mine.length, share: samples.length ? mine.length / samples.length : 0, ok: mineLat.length, errorsByStatus: errorsOf(mine),
+      p50: percentile(mineLat, 50), p95: percentile(mineLat, 95), p99: percentile(mineLat, 99),
+    };
+  });
   return {
     requests: samples.length,
     ok: ok.length,
@@ -58,12 +96,19 @@ export function summarize(samples: Sample[], seconds: number): LoadReport {
     p50: percentile(lat, 50),
     p95: percentile(lat, 95),
     p99: percentile(lat, 99),
+    replicas,
   };
 }
 
+const errorList = (e: Record<string, number>) => Object.entries(e).map(([k, v]) => `${k}×${v}`).join(" ") || "none";
+
+/** The report line; with several replicas, one more line per replica: its share and latencies. */
 export function formatReport(r: LoadReport, label = "rerank"): string {
-  const errs = Object.entries(r.errorsByStatus).map(([k, v]) => `${k}×${v}`).join(" ") || "none";
-  return `${label}: ${r.requests} requests in ${r.seconds.toFixed(2)} s · ${r.requestsPerSecond.toFixed(1)} req/s · ${r.pairsPerSecond.toFixed(0)} pairs/s · p50 ${r.p50.toFixed(1)} ms · p95 ${r.p95.toFixed(1)} ms · p99 ${r.p99.toFixed(1)} ms · errors: ${errs}`;
+  const line = `${label}: ${r.requests} requests in ${r.seconds.toFixed(2)} s · ${r.requestsPerSecond.toFixed(1)} req/s · ${r.pairsPerSecond.toFixed(0)} pairs/s · p50 ${r.p50.toFixed(1)} ms · p95 ${r.p95.toFixed(1)} ms · p99 ${r.p99.toFixed(1)} ms · errors: ${errorList(r.errorsByStatus)}`;
+  if (r.replicas.length < 2) return line;
+  const width = Math.max(...r.replicas.map((x) => x.endpoint.length));
+  return [line, ...r.replicas.map((x, i) =>
+    `  replica ${i} ${x.endpoint.padEnd(width)}  ${String(x.requests).padStart(String(r.requests).length)} requests (${(100 * x.share).toFixed(1).padStart(5)} %) · p50 ${x.p50.toFixed(1)} ms · p95 ${x.p95.toFixed(1)} ms · p99 ${x.p99.toFixed(1)} ms · errors: ${errorList(x.errorsByStatus)}`)].join("\n");
 }
 
 export function progressBar(done: number, total: number, width = 30): string {
