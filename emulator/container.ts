@@ -27,9 +27,9 @@ export async function mapHostPorts(rec: Rec, taken: Set<number>): Promise<Record
   return hostPorts;
 }
 
-/** `ports` as the API shows it once running. */
+/** `ports` as the API shows it once running: an IPv4 and an IPv6 binding per port, HostPort a string (recorded). */
 export function portBindings(hostPorts: Record<string, number>): Record<string, PortBinding[]> {
-  return Object.fromEntries(Object.entries(hostPorts).map(([k, v]) => [k, [{ HostIp: "0.0.0.0", HostPort: String(v) }]]));
+  return Object.fromEntries(Object.entries(hostPorts).map(([k, v]) => [k, [{ HostIp: "0.0.0.0", HostPort: String(v) }, { HostIp: "::", HostPort: String(v) }]]));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Instance records and their lifecycle: null -> created -> loading -> running, with injected faults.
 import type { Offer } from "../components/vast/api/types.ts";
 import { mapHostPorts, portBindings, startContainer } from "./container.ts";
-import { newRecord, OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, reprice, type Rec, type RuntimeConfig } from "./record.ts";
+import { newRecord, OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, reprice, STALE_BUILD_MSG, type Rec, type RuntimeConfig } from "./record.ts";
 import { kill } from "./runtime.ts";
 import type { FaultSpec, Settings } from "./types.ts";
 import type { CreateRequest } from "./validate.ts";
@@ -31,9 +31,10 @@ export class Instances {
     return this.nextId;
   }
 
-  create(offer: Offer, req: CreateRequest, faults: FaultSpec[], lowBid: boolean): Rec {
+  /** `waitsStopped`: a bid below the minimum, or a pending bid (bid_pending): created stopped, not booting. */
+  create(owner: string, offer: Offer, req: CreateRequest, faults: FaultSpec[], waitsStopped: boolean): Rec {
     const id = this.nextId++;
-    const rec = newRecord(id, offer, req, faults, this.rt.workDir);
+    const rec = newRecord(id, owner, offer, req, faults, this.rt.workDir);
     if (this.tail) {
       const nth = (this.rentsPerMachine.get(offer.machine_id) ?? 0) + 1;
       this.rentsPerMachine.set(offer.machine_id, nth);
@@ -41,7 +42,7 @@ export class Instances {
     }
     const moved = rec.faults.get("price_change");
     if (moved) reprice(rec, moved);
-    if (lowBid) {
+    if (waitsStopped) {
       // Vast creates an outbid spot instance stopped (docs/vast-api.md §3.2).
       Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
     }
@@ -78,6 +79,8 @@ export class Instances {
   private toLoading(rec: Rec): void {
     rec.actual = "loading";
     rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
+    const abandoned = rec.faults.get("abandoned_boot");
+    if (abandoned) return this.abandon(rec, abandoned);
     if (rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading") return;
     if (rec.faults.has("boot_exited")) {
       return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
@@ -94,6 +97,8 @@ export class Instances {
     rec.actual = "running";
     rec.runningSince = Date.now();
     rec.statusMsg = `success, running ${rec.req.image.replace(/:/g, "_")}/${rec.req.runtype.split(/\s+/)[0]}`;
+    const stale = rec.faults.get("stale_status_msg");
+    if (stale) rec.statusMsg = stale.message ?? STALE_BUILD_MSG; // a running instance keeps old error text
     startContainer(rec, this.rt, rec.plan?.modelLoadMs ?? this.settings.modelLoadMs, (msg) => this.toExited(rec, msg));
     const off = rec.faults.get("offline_after_running");
     if (off) this.after(rec, off.delayMs ?? 0, () => this.toOffline(rec));
@@ -168,10 +173,25 @@ export class Instances {
     if (f.kind === "outbid_resume") this.after(rec, f.delayMs ?? 0, () => this.regainBid(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
     if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
+    if (f.kind === "abandoned_boot" && (rec.actual === "loading" || rec.actual === "created")) this.abandon(rec, f);
+    if (f.kind === "stale_status_msg" && rec.actual === "running") rec.statusMsg = f.message ?? STALE_BUILD_MSG;
     if (f.kind === "boot_exited" && rec.actual === "running") {
       void this.stopProc(rec);
       this.toExited(rec, OCI_EXEC_FAILED);
     }
+  }
+
+  /**
+   * Vast gives the boot up (recorded, reference §4): the container never runs; `delayMs` later
+   * intended_status, cur_state and next_state turn `stopped` while actual_status still reads
+   * created or loading, with `message` (if given) as the last status_msg.
+   */
+  private abandon(rec: Rec, f: FaultSpec): void {
+    this.clearTimers(rec);
+    if (f.message !== undefined) rec.statusMsg = f.message;
+    this.after(rec, f.delayMs ?? 0, () => {
+      if (rec.actual !== "running") Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
+    });
   }
 
   setState(rec: Rec, state: "running" | "stopped"): void {
@@ -185,6 +205,7 @@ export class Instances {
     Object.assign(rec, { intended: "running", cur: "running", next: "running" });
     if (rec.actual === "stopped" || rec.actual === "exited" || rec.actual === "offline") {
       this.clearTimers(rec);
+      rec.ports = {};
       this.after(rec, this.settings.createdMs, () => this.toLoading(rec));
     }
   }
@@ -209,10 +230,10 @@ export class Instances {
     await this.stopProc(rec);
   }
 
-  /** The record a GET shows, honouring read-after-create lag and delete lingering. */
-  visible(id: number, now = Date.now()): Rec | null {
+  /** The record `owner`'s GET shows, honouring read-after-create lag and delete lingering (another key's: none). */
+  visible(id: number, owner: string, now = Date.now()): Rec | null {
     const rec = this.recs.get(id);
-    if (!rec || rec.vanished) return null;
+    if (!rec || rec.vanished || rec.owner !== owner) return null;
     if (now - rec.createdAt < this.settings.readLagMs) return null;
     if (rec.destroyed) {
       return rec.destroyedAt !== null && now - rec.destroyedAt < this.settings.lingerDeletedMs ? rec : null;
@@ -220,8 +241,15 @@ export class Instances {
     return rec;
   }
 
-  live(): Rec[] {
-    return [...this.recs.values()].filter((r) => !r.destroyed);
+  /** Instances not destroyed; with `owner`, only that key's. */
+  live(owner?: string): Rec[] {
+    return [...this.recs.values()].filter((r) => !r.destroyed && (owner === undefined || r.owner === owner));
+  }
+
+  /** A live instance of `owner` for the routes that act on one (manage, destroy, logs); else undefined. */
+  owned(id: number, owner: string): Rec | undefined {
+    const rec = this.recs.get(id);
+    return rec && !rec.destroyed && rec.owner === owner ? rec : undefined;
   }
 
   /** Kill everything; resolves when no instance process is left. */

@@ -18,9 +18,13 @@ export const OCI_EXEC_FAILED =
 
 /** Invented (Vast documents no status_msg for it; its notification says "Instance outbid ... paused"). */
 export const OUTBID_MSG = "Instance outbid: paused until its bid is the highest again";
+/** Stale text on a running instance, as in Vast's own CLI test (vast-cli commit b3bcd054). */
+export const STALE_BUILD_MSG = "Error response from daemon: stale build status";
 
 export interface Rec {
   id: number;
+  /** The API key that rented it: another key's GET sees `{"instances": null}` (reference §3). */
+  owner: string;
   offer: Offer; // priced at rent time
   req: CreateRequest;
   createdAt: number;
@@ -57,13 +61,14 @@ export interface RuntimeConfig {
 }
 
 /** A fresh record for a rent of `offer`: priced as rented (a bid bills its price plus the disk). */
-export function newRecord(id: number, offer: Offer, req: CreateRequest, faults: FaultSpec[], workDir: string): Rec {
+export function newRecord(id: number, owner: string, offer: Offer, req: CreateRequest, faults: FaultSpec[], workDir: string): Rec {
   const dir = join(workDir, `instance-${id}`);
   return {
-    id, req, createdAt: Date.now(), actual: null, statusMsg: null, label: req.label,
+    id, owner, req, createdAt: Date.now(), actual: null, statusMsg: null, label: req.label,
     offer: { ...priced(offer, req.price !== null, req.disk), ...(req.price !== null ? { dph_total: round(req.price + diskHour(offer, req.disk)) } : {}) },
     intended: req.targetState, cur: req.targetState, next: req.targetState,
-    isBid: req.price !== null, runningSince: null, ports: null, hostPorts: {}, sshPort: null,
+    // `ports` is {} until running (recorded), direct_port_* -1 (wire.ts).
+    isBid: req.price !== null, runningSince: null, ports: {}, hostPorts: {}, sshPort: null,
     faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, destroying: false, vanished: false,
     timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
     jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
