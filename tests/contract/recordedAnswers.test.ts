@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { destroyAndConfirm, rentOffer, searchOffers, showInstance, VastApiError, type VastClientOptions } from "../../components/vast/api/client.ts";
 import type { Instance, Offer } from "../../components/vast/api/types.ts";
+import { errorFrom } from "../../components/vast/api/http.ts";
 import { hostPortOf, judgeBoot } from "../../components/vast/instance/bootVerdict.ts";
 import { createRequest, outputsFrom, rentRefusal, type VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
 import { buildOfferQuery, type OfferSelection } from "../../components/vast/offers/offerQuery.ts";
@@ -47,6 +48,14 @@ describe("renting (PUT /api/v0/asks/{id}/)", () => {
     expect(out).toMatchObject({ kind: "refused_with_contract", instanceId: 44743274 });
     expect(JSON.stringify(out)).not.toContain("deadbeef");
     expect(out.kind === "refused_with_contract" && out.message).toMatch(/success false with contract 44743274/);
+  });
+
+  it("an instance key in an answer that becomes an error message is masked", () => {
+    const key = "0123456789abcdef".repeat(4);
+    const text = recordedText("smanolloff-vcmi-gym__create-instance-200.json").replace(/"instance_api_key": "[^"]*"/, `"instance_api_key": "${key}"`);
+    const err = errorFrom({ apiUrl: "http://x", apiKey: "k" }, "rent offer 1", { status: 502, body: undefined, text });
+    expect(err.message).not.toContain(key);
+    expect(err.message).toContain('"instance_api_key": "***"');
   });
 
   it("400 invalid env arguments is a clear error naming vast-reranker:env", async () => {
