@@ -53,7 +53,7 @@ describe("renting (PUT /api/v0/asks/{id}/)", () => {
   it("an instance key in an answer that becomes an error message is masked", () => {
     const key = "0123456789abcdef".repeat(4);
     const text = recordedText("smanolloff-vcmi-gym__create-instance-200.json").replace(/"instance_api_key": "[^"]*"/, `"instance_api_key": "${key}"`);
-    const err = errorFrom({ apiUrl: "http://x", apiKey: "k" }, "rent offer 1", { status: 502, body: undefined, text });
+    const err = errorFrom({ apiUrl: "http://x", apiKey: "f".repeat(64) }, "rent offer 1", { status: 502, body: undefined, text });
     expect(err.message).not.toContain(key);
     expect(err.message).toContain('"instance_api_key": "***"');
   });
