@@ -5,8 +5,8 @@ import * as random from "@pulumi/random";
 import { VastInstance } from "./vast/instance/instance.ts";
 import { VastLabelSweeper } from "./vast/sweeper/labelSweeper.ts";
 import { validateOfferSelection } from "./vast/offers/offerValidation.ts";
-import { parseEnvString } from "./vast/instance/envString.ts";
-import { bootSettingsProblems, configMessage } from "./vast/instance/validate.ts";
+import { readEnvString } from "./vast/instance/envString.ts";
+import { bootSettingsProblems, configMessage, envSizeProblem } from "./vast/instance/validate.ts";
 import { buildVllmLaunch, minCudaForImage, validateVllmLaunchSpec, type VllmLaunchSpec } from "./vllm/launch.ts";
 import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import type { ReplicaPlacement } from "./vast/instance/placement.ts";
@@ -25,12 +25,8 @@ export interface RerankerDeploymentArgs {
 /** A key placeholder lets the launch be built (and checked for leaks) without the secret. */
 const KEY_PLACEHOLDER = "__VLLM_API_KEY__";
 
-/** Splits the guide-style env string: VLLM_API_KEY (a user-chosen key) is taken out of the plain env. */
-export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: Record<string, string>; userKey?: string; runtype: string; onstart: string | null; args: string[] } {
-  const parsed = parseEnvString(cfg.env);
-  const userKey = parsed.VLLM_API_KEY || undefined;
-  delete parsed.VLLM_API_KEY;
-  const spec: VllmLaunchSpec = {
+function launchSpec(cfg: DeploymentConfig): VllmLaunchSpec {
+  return {
     image: cfg.image,
     model: cfg.model,
     servedModelName: cfg.servedModelName,
@@ -39,6 +35,15 @@ export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: 
     extraArgs: cfg.extraArgs,
     hardened: cfg.hardened,
   };
+}
+
+/** Splits the guide-style env string: VLLM_API_KEY (a user-chosen key) is taken out of the plain env. */
+export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: Record<string, string>; userKey?: string; runtype: string; onstart: string | null; args: string[] } {
+  const { env: parsed, problems } = readEnvString(cfg.env);
+  if (problems.length) throw new Error(problems.join("; "));
+  const userKey = parsed.VLLM_API_KEY || undefined;
+  delete parsed.VLLM_API_KEY;
+  const spec = launchSpec(cfg);
   const launch = buildVllmLaunch(spec, KEY_PLACEHOLDER, parsed);
   if ([launch.onstart ?? "", ...launch.args].some((a) => a.includes(KEY_PLACEHOLDER))) throw new Error("internal: the API key would appear in the launch command");
   const { VLLM_API_KEY: _k, ...env } = launch.env;
@@ -58,11 +63,17 @@ export function selectionFor(cfg: DeploymentConfig, image: string): OfferSelecti
  */
 export function validateDeployment(cfg: DeploymentConfig): string[] {
   const problems = validateOfferSelection(cfg.selection).map((f) => configMessage(f.property, f.reason));
-  try {
-    const plan = planLaunch(cfg);
-    problems.push(...validateVllmLaunchSpec(plan.spec).map((f) => configMessage(f.property, f.reason)));
-  } catch (e) {
-    problems.push(`vast-reranker:env ${(e as Error).message}`);
+  // A token Vast's parse_env would drop without a word is refused here, before any rent.
+  const envProblems = readEnvString(cfg.env).problems;
+  problems.push(...envProblems.map((p) => `vast-reranker:env ${p}`));
+  problems.push(...validateVllmLaunchSpec(launchSpec(cfg)).map((f) => configMessage(f.property, f.reason)));
+  if (!envProblems.length) {
+    try {
+      const tooBig = envSizeProblem({ ...planLaunch(cfg).env, VLLM_API_KEY: "k".repeat(64) });
+      if (tooBig) problems.push(`vast-reranker:env ${tooBig}`);
+    } catch (e) {
+      problems.push(`vast-reranker:env ${(e as Error).message}`);
+    }
   }
   problems.push(...bootSettingsProblems(cfg).map((f) => f.reason));
   const min = cfg.minReadyReplicas;

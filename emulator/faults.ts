@@ -15,6 +15,9 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
   model_load_fail: "instance",
   never_serve: "instance",
   price_change: "instance",
+  abandoned_boot: "instance",
+  stale_status_msg: "instance",
+  bid_pending: "create",
   slow: "http",
   http_429: "http",
   http_5xx: "http",
@@ -33,6 +36,7 @@ export function checkFault(spec: unknown): FaultSpec {
     if (s[k] !== undefined && typeof s[k] !== "number") throw new Error(`fault ${k} must be a number`);
   }
   if (s.route !== undefined && typeof s.route !== "string") throw new Error("fault route must be a string");
+  if (s.message !== undefined && typeof s.message !== "string") throw new Error("fault message must be a string");
   if (s.factor !== undefined && !(s.factor > 0)) throw new Error("fault factor must be > 0");
   if (s.kind === "http_5xx" && s.status !== undefined && (s.status < 500 || s.status > 599)) {
     throw new Error("http_5xx status must be 5xx");

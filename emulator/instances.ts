@@ -1,59 +1,14 @@
 // Instance records and their lifecycle: null -> created -> loading -> running, with injected faults.
-import { join } from "node:path";
-import type { ActualStatus, Offer, PortBinding } from "../components/vast/api/types.ts";
-import { priced } from "./market.ts";
-import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type InstanceRuntime, type Proc } from "./runtime.ts";
-import type { FaultKind, FaultSpec, Settings } from "./types.ts";
-import { publishedPorts, type CreateRequest } from "./validate.ts";
-import { bootPlan, type BootPlan, type TailModel } from "./tail.ts";
+import type { Offer } from "../components/vast/api/types.ts";
+import { mapHostPorts, portBindings, startContainer } from "./container.ts";
+import { newRecord, OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, reprice, STALE_BUILD_MSG, type Rec, type RuntimeConfig } from "./record.ts";
+import { kill } from "./runtime.ts";
+import type { FaultSpec, Settings } from "./types.ts";
+import type { CreateRequest } from "./validate.ts";
+import { bootPlan, type TailModel } from "./tail.ts";
 
-export const OCI_CREATE_FAILED =
-  "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
-  "runc create failed: unable to start container process: error during container init: error running hook #0: error running hook: " +
-  "exit status 1, stdout: , stderr: nvidia-container-cli: initialization error: nvml error: driver/library version mismatch: unknown";
-export const OCI_EXEC_FAILED =
-  "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
-  "runc create failed: unable to start container process: exec: \"vllm\": executable file not found in $PATH: unknown";
+export { OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, type Rec, type RuntimeConfig } from "./record.ts";
 
-/** Invented (Vast documents no status_msg for it; its notification says "Instance outbid ... paused"). */
-export const OUTBID_MSG = "Instance outbid: paused until its bid is the highest again";
-
-export interface Rec {
-  id: number;
-  offer: Offer; // priced at rent time
-  req: CreateRequest;
-  createdAt: number;
-  actual: ActualStatus;
-  intended: string;
-  cur: string;
-  next: string;
-  statusMsg: string | null;
-  label: string | null;
-  isBid: boolean;
-  runningSince: number | null;
-  ports: Record<string, PortBinding[]> | null;
-  hostPorts: Record<string, number>;
-  sshPort: number | null;
-  faults: Map<FaultKind, FaultSpec>;
-  destroyed: boolean;
-  destroyedAt: number | null;
-  /** A DELETE was accepted but a `slow_destroy` fault keeps the record as it was until it takes effect. */
-  destroying: boolean;
-  vanished: boolean;
-  timers: Set<NodeJS.Timeout>;
-  proc: Proc | null;
-  dir: string;
-  logFile: string;
-  jupyterToken: string;
-  /** Phase times and host fate from the tailed market model (null: the flat Settings timings). */
-  plan: BootPlan | null;
-}
-
-export interface RuntimeConfig {
-  runtime: InstanceRuntime;
-  python: string;
-  workDir: string;
-}
 
 export class Instances {
   readonly recs = new Map<number, Rec>();
@@ -76,27 +31,18 @@ export class Instances {
     return this.nextId;
   }
 
-  create(offer: Offer, req: CreateRequest, faults: FaultSpec[], lowBid: boolean): Rec {
+  /** `waitsStopped`: a bid below the minimum, or a pending bid (bid_pending): created stopped, not booting. */
+  create(owner: string, offer: Offer, req: CreateRequest, faults: FaultSpec[], waitsStopped: boolean): Rec {
     const id = this.nextId++;
-    const dir = join(this.rt.workDir, `instance-${id}`);
-    const rec: Rec = {
-      id, req, createdAt: Date.now(), actual: null, statusMsg: null, label: req.label,
-      offer: { ...priced(offer, req.price !== null, req.disk), ...(req.price !== null ? { dph_total: round(req.price + diskHour(offer, req.disk)) } : {}) },
-      intended: req.targetState, cur: req.targetState, next: req.targetState,
-      isBid: req.price !== null, runningSince: null, ports: null, hostPorts: {}, sshPort: null,
-      faults: new Map(faults.map((f) => [f.kind, f])), destroyed: false, destroyedAt: null, destroying: false, vanished: false,
-      timers: new Set(), proc: null, dir, logFile: join(dir, "container.log"),
-      jupyterToken: Math.random().toString(16).slice(2).padEnd(16, "0"),
-      plan: null,
-    };
+    const rec = newRecord(id, owner, offer, req, faults, this.rt.workDir);
     if (this.tail) {
       const nth = (this.rentsPerMachine.get(offer.machine_id) ?? 0) + 1;
       this.rentsPerMachine.set(offer.machine_id, nth);
       rec.plan = bootPlan(this.tail, offer as Offer & { disk_bw?: number }, nth);
     }
     const moved = rec.faults.get("price_change");
-    if (moved) this.reprice(rec, moved);
-    if (lowBid) {
+    if (moved) reprice(rec, moved);
+    if (waitsStopped) {
       // Vast creates an outbid spot instance stopped (docs/vast-api.md §3.2).
       Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
     }
@@ -133,6 +79,8 @@ export class Instances {
   private toLoading(rec: Rec): void {
     rec.actual = "loading";
     rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
+    const abandoned = rec.faults.get("abandoned_boot");
+    if (abandoned) return this.abandon(rec, abandoned);
     if (rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading") return;
     if (rec.faults.has("boot_exited")) {
       return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
@@ -141,64 +89,23 @@ export class Instances {
   }
 
   private async toRunning(rec: Rec): Promise<void> {
-    const direct = (rec.offer.direct_port_count ?? 0) > 0;
-    const wanted = direct ? publishedPorts(rec.req.env) : [];
-    const tokens = rec.req.runtype.split(/\s+/);
-    const hostPorts: Record<string, number> = {};
-    const taken = new Set(this.live().flatMap((r) => Object.values(r.hostPorts)));
-    for (const p of wanted) {
-      // A port handed out earlier may not be bound yet (model load): never hand it out twice.
-      let port = 30_000 + (rec.id % 20_000);
-      for (let n = 0; p.proto === "tcp" && n < 20 && (n === 0 || taken.has(port)); n++) port = await freePort();
-      taken.add(port);
-      hostPorts[p.key] = port;
-    }
-    if (direct && tokens.some((t) => t.endsWith("_direc") || t.endsWith("_direct"))) hostPorts["22/tcp"] = rec.sshPort ?? 22;
-    if (direct && tokens.some((t) => t.startsWith("jupyter_direc"))) hostPorts["8080/tcp"] = (rec.sshPort ?? 22) + 1;
+    const hostPorts = await mapHostPorts(rec, new Set(this.live().flatMap((r) => Object.values(r.hostPorts))));
     // Changed while we were allocating (destroyed, stopped, emulator shut down or reset)?
     if (rec.destroyed || rec.actual !== "loading" || this.closed || this.recs.get(rec.id) !== rec) return;
     rec.hostPorts = hostPorts;
-    rec.ports = Object.fromEntries(Object.entries(hostPorts).map(([k, v]) => [k, [{ HostIp: "0.0.0.0", HostPort: String(v) }]]));
+    rec.ports = portBindings(hostPorts);
     rec.actual = "running";
     rec.runningSince = Date.now();
-    rec.statusMsg = `success, running ${rec.req.image.replace(/:/g, "_")}/${tokens[0]}`;
-    this.start(rec);
+    rec.statusMsg = `success, running ${rec.req.image.replace(/:/g, "_")}/${rec.req.runtype.split(/\s+/)[0]}`;
+    const stale = rec.faults.get("stale_status_msg");
+    if (stale) rec.statusMsg = stale.message ?? STALE_BUILD_MSG; // a running instance keeps old error text
+    startContainer(rec, this.rt, rec.plan?.modelLoadMs ?? this.settings.modelLoadMs, (msg) => this.toExited(rec, msg));
     const off = rec.faults.get("offline_after_running");
     if (off) this.after(rec, off.delayMs ?? 0, () => this.toOffline(rec));
     const van = rec.faults.get("vanish");
     if (van) this.after(rec, van.delayMs ?? 0, () => this.vanish(rec));
     const bid = rec.faults.get("outbid");
     if (bid) this.after(rec, bid.delayMs ?? 0, () => this.outbid(rec, bid));
-  }
-
-  private start(rec: Rec): void {
-    const argv = launchArgv(rec.req);
-    // Tailed market, a host that never serves: `running`, ports mapped, nothing ever listens.
-    if (!argv || rec.plan?.fate.kind === "never_serve" || rec.faults.has("never_serve")) return;
-    const env = containerEnv({
-      id: rec.id,
-      runtime: this.rt.runtime,
-      dir: rec.dir,
-      image: rec.req.image,
-      env: rec.req.env,
-      hostPorts: rec.hostPorts,
-      python: this.rt.python,
-      modelLoadMs: rec.plan?.modelLoadMs ?? this.settings.modelLoadMs,
-      modelLoadFail: rec.faults.has("model_load_fail"),
-    });
-    const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
-    rec.proc = proc;
-    void proc.exited.then((code) => {
-      if (proc.spawnError) appendLog(rec.logFile, `[emulator] could not exec ${argv[0]}: ${proc.spawnError}`);
-      else appendLog(rec.logFile, `[emulator] process exited with code ${code}`);
-      if (rec.proc !== proc || proc.killing || rec.destroyed || rec.actual !== "running") return;
-      // The container's main process ended, so the container did (inferred; see README).
-      rec.proc = null;
-      const msg = proc.spawnError
-        ? `${OCI_EXEC_FAILED.split("exec:")[0]}exec: "${argv[0]}": ${proc.spawnError}: unknown`
-        : `container exited with code ${code ?? "signal"}`;
-      this.toExited(rec, msg);
-    });
   }
 
   private async stopProc(rec: Rec): Promise<void> {
@@ -257,25 +164,34 @@ export class Instances {
     if (rec.isBid && rec.actual === "stopped" && rec.statusMsg === OUTBID_MSG) this.setState(rec, "running");
   }
 
-  /** Prices moved between search and rent: the instance bills `factor` x (default 2). */
-  private reprice(rec: Rec, f: FaultSpec): void {
-    const k = f.factor ?? 2;
-    rec.offer = { ...rec.offer, dph_total: round(rec.offer.dph_total * k), dph_base: round((rec.offer.dph_base ?? rec.offer.dph_total) * k) };
-  }
-
   /** Apply a fault to an existing instance (as far as its phase still allows). */
   applyFault(rec: Rec, f: FaultSpec): void {
     rec.faults.set(f.kind, f);
-    if (f.kind === "price_change") this.reprice(rec, f);
+    if (f.kind === "price_change") reprice(rec, f);
     if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
     if (f.kind === "outbid") this.after(rec, f.delayMs ?? 0, () => this.outbid(rec, f));
     if (f.kind === "outbid_resume") this.after(rec, f.delayMs ?? 0, () => this.regainBid(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
     if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
+    if (f.kind === "abandoned_boot" && (rec.actual === "loading" || rec.actual === "created")) this.abandon(rec, f);
+    if (f.kind === "stale_status_msg" && rec.actual === "running") rec.statusMsg = f.message ?? STALE_BUILD_MSG;
     if (f.kind === "boot_exited" && rec.actual === "running") {
       void this.stopProc(rec);
       this.toExited(rec, OCI_EXEC_FAILED);
     }
+  }
+
+  /**
+   * Vast gives the boot up (recorded, reference §4): the container never runs; `delayMs` later
+   * intended_status, cur_state and next_state turn `stopped` while actual_status still reads
+   * created or loading, with `message` (if given) as the last status_msg.
+   */
+  private abandon(rec: Rec, f: FaultSpec): void {
+    this.clearTimers(rec);
+    if (f.message !== undefined) rec.statusMsg = f.message;
+    this.after(rec, f.delayMs ?? 0, () => {
+      if (rec.actual !== "running") Object.assign(rec, { intended: "stopped", cur: "stopped", next: "stopped" });
+    });
   }
 
   setState(rec: Rec, state: "running" | "stopped"): void {
@@ -289,6 +205,7 @@ export class Instances {
     Object.assign(rec, { intended: "running", cur: "running", next: "running" });
     if (rec.actual === "stopped" || rec.actual === "exited" || rec.actual === "offline") {
       this.clearTimers(rec);
+      rec.ports = {};
       this.after(rec, this.settings.createdMs, () => this.toLoading(rec));
     }
   }
@@ -313,10 +230,10 @@ export class Instances {
     await this.stopProc(rec);
   }
 
-  /** The record a GET shows, honouring read-after-create lag and delete lingering. */
-  visible(id: number, now = Date.now()): Rec | null {
+  /** The record `owner`'s GET shows, honouring read-after-create lag and delete lingering (another key's: none). */
+  visible(id: number, owner: string, now = Date.now()): Rec | null {
     const rec = this.recs.get(id);
-    if (!rec || rec.vanished) return null;
+    if (!rec || rec.vanished || rec.owner !== owner) return null;
     if (now - rec.createdAt < this.settings.readLagMs) return null;
     if (rec.destroyed) {
       return rec.destroyedAt !== null && now - rec.destroyedAt < this.settings.lingerDeletedMs ? rec : null;
@@ -324,8 +241,15 @@ export class Instances {
     return rec;
   }
 
-  live(): Rec[] {
-    return [...this.recs.values()].filter((r) => !r.destroyed);
+  /** Instances not destroyed; with `owner`, only that key's. */
+  live(owner?: string): Rec[] {
+    return [...this.recs.values()].filter((r) => !r.destroyed && (owner === undefined || r.owner === owner));
+  }
+
+  /** A live instance of `owner` for the routes that act on one (manage, destroy, logs); else undefined. */
+  owned(id: number, owner: string): Rec | undefined {
+    const rec = this.recs.get(id);
+    return rec && !rec.destroyed && rec.owner === owner ? rec : undefined;
   }
 
   /** Kill everything; resolves when no instance process is left. */
@@ -342,12 +266,4 @@ export class Instances {
     this.rentsPerMachine.clear();
     this.closed = false;
   }
-}
-
-function diskHour(o: Offer, disk: number): number {
-  return ((o.storage_cost ?? 0) * disk) / (30 * 24);
-}
-
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

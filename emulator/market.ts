@@ -4,8 +4,9 @@ import type { Offer, OfferQuery } from "../components/vast/api/types.ts";
 import { QueryError, comparator, rowMatches } from "./query.ts";
 
 // Top-level keys of a search body that are directives, not field filters.
-const DIRECTIVES = new Set(["order", "type", "limit", "allocated_storage", "disable_bundling", "select_cols"]);
-const DEFAULT_LIMIT = 64; // the server's default is unknown (docs/vast-api.md §2.2); documented in README
+export const SEARCH_DIRECTIVES = new Set(["order", "type", "limit", "allocated_storage", "disable_bundling", "select_cols"]);
+/** One search returns at most 64 offers whatever `limit` says (recorded twice, reference §2). */
+const MAX_OFFERS = 64;
 const DEFAULT_STORAGE_GB = 8; // DOCS default; the CLI always sends its own (5.0)
 const HOURS_PER_MONTH = 30 * 24;
 
@@ -40,11 +41,12 @@ export function parseMarket(data: unknown): Offer[] {
       reliability2: o.reliability ?? 0.99,
       rentable: true,
       verification: o.verified === false ? "unverified" : "verified",
-      verified: o.verification ? o.verification === "verified" : true,
-      external: false,
       geolocation: "US",
       public_ipaddr: "127.0.0.1",
       ...o,
+      // Real rows (reference §2): `verified` null, the tier in `verification`; `external` null unless true.
+      verified: null,
+      external: o.external === true ? true : null,
       dph_base: base,
       rented: false,
       start_date: o.start_date ?? now - 3600,
@@ -107,17 +109,18 @@ export class Market {
     const alloc = Number(query.allocated_storage ?? DEFAULT_STORAGE_GB);
     const storage = Number.isFinite(alloc) && alloc >= 0 ? alloc : DEFAULT_STORAGE_GB;
     const filters: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(query)) if (!DIRECTIVES.has(k)) filters[k] = v;
+    for (const [k, v] of Object.entries(query)) if (!SEARCH_DIRECTIVES.has(k)) filters[k] = v;
     const order = Array.isArray(query.order) && query.order.length ? query.order : [["score", "desc"]];
     const keys = order.map((p) => {
       if (!Array.isArray(p) || typeof p[0] !== "string") throw new QueryError("Error in query parameters: order must be a list of [field, dir]");
       return [p[0], p[1] === "desc" ? "desc" : "asc"] as [string, "asc" | "desc"];
     });
-    const limit = Math.max(1, Math.floor(Number(query.limit ?? DEFAULT_LIMIT)) || DEFAULT_LIMIT);
+    const limit = Math.min(MAX_OFFERS, Math.max(1, Math.floor(Number(query.limit ?? MAX_OFFERS)) || MAX_OFFERS));
+    // The server filters `verified` on the tier and treats a null `external` as false.
     const rows = this.offers
       .filter((o) => !o.rented)
       .map((o) => priced(o, bid, storage))
-      .filter((o) => rowMatches({ ...o, datacenter: o.hosting_type === 1 }, filters));
+      .filter((o) => rowMatches({ ...o, datacenter: o.hosting_type === 1, verified: o.verification === "verified", external: o.external === true }, filters));
     rows.sort(comparator(keys));
     return rows.slice(0, limit);
   }

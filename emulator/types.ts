@@ -17,7 +17,10 @@ export type FaultKind =
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
   | "http_5xx" // the next `count` matching calls answer 502/503
-  | "price_change"; // the rented instance bills `factor` x the searched price (prices move between search and rent)
+  | "price_change" // the rented instance bills `factor` x the searched price (prices move between search and rent)
+  | "abandoned_boot" // Vast gives the boot up: stuck in loading (status_msg `message` if given), then after `delayMs` intended/cur/next -> stopped
+  | "stale_status_msg" // once running, status_msg keeps stale error text (`message`, default Vast's own test's)
+  | "bid_pending"; // a bid rent answers success:false with a live contract (recorded); the instance waits stopped
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -35,6 +38,8 @@ export interface FaultSpec {
   factor?: number;
   /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). */
   resumeAfterMs?: number;
+  /** For abandoned_boot / stale_status_msg: the status_msg text. */
+  message?: string;
 }
 
 /** Boot timings (ms). Each is the time spent in one phase. */

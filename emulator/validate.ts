@@ -1,4 +1,4 @@
-// Create-instance validation (docs/vast-api.md §3.1, §3.2, §8.12) and the CLI's env-string rules.
+// Create-instance validation (docs/vast-api.md §3.1, §3.2, §8.12) and Vast's env-string rules.
 // Error codes/messages: `invalid_args`/`invalid_price` and the "error <http>/<num>: ..." format are
 // documented; the numbers other than 3467/3603 are the emulator's own (marked in the README).
 
@@ -24,46 +24,78 @@ function invalid(askId: number, msg: string, error = "invalid_args", code = "400
   return { status: 400, body: { success: false, error, msg: `error ${code}: ${msg}`, ask_id: askId } };
 }
 
-/** Split on single spaces; quoted spans stay whole and keep their quotes (CLI `parse_env`). */
-function cliTokens(s: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote = "";
-  for (const ch of s) {
-    if (quote) {
-      if (ch === quote) quote = "";
-      cur += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      cur += ch;
-    } else if (ch === " ") {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
+// The env string as Vast's own parse_env reads it (vastai 1.9.1 `vastai/utils.py`, `smart_split` and
+// `parse_env`), written here independently of the product's reader: the emulator must not share the
+// product's logic. tests/fixtures/env-string-cases.json checks both against parse_env itself.
+const PORT_CHARS = new Set("0123456789:tcp/udp");
+const VOLUME_CHARS = new Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:./_");
+const NETWORK_CHARS = new Set("abcdefghijklmnopqrstuvwxyz0123456789-");
+const ENV_FLAGS = new Set(["-e", "-p", "-h", "-v", "-n"]);
 
-/** `"-p 8000:8000 -e KEY=VAL"` -> `{"-p 8000:8000": "1", "KEY": "VAL"}` exactly as the CLI parses it. */
-export function parseEnvString(s: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  let flag = "";
-  for (const tok of cliTokens(s)) {
-    if (["-e", "-p", "-h", "-v", "-n"].includes(tok)) {
-      flag = tok;
+/** smart_split(s, " "): a quote character flips its own mode (even inside the other quotes) and is kept. */
+function smartSplit(s: string): string[] {
+  const parts: string[] = [];
+  let current: string[] = [];
+  let inDouble = false;
+  let inSingle = false;
+  for (const c of s) {
+    if (c === " " && !(inDouble || inSingle)) {
+      parts.push(current.join(""));
+      current = [];
       continue;
     }
-    if (flag === "-p" && /^[0-9:tcpud/]+$/.test(tok)) env[`-p ${tok}`] = "1";
-    else if (flag === "-e" && tok.includes("=")) {
-      const i = tok.indexOf("=");
-      env[tok.slice(0, i)] = tok.slice(i + 1).replace(/^(['"])(.*)\1$/s, "$2");
-    } else if (flag === "-v" && /^[A-Za-z0-9:./_]+$/.test(tok)) env[`-v ${tok}`] = "1";
-    else if (flag === "-n" && /^[a-z0-9-]+$/.test(tok)) env[`-n ${tok}`] = "1";
-    else if (flag === "-h" && tok) env["-h"] = tok;
-    flag = "";
+    if (c === "'") inSingle = !inSingle;
+    else if (c === '"') inDouble = !inDouble;
+    current.push(c);
   }
-  return env;
+  parts.push(current.join(""));
+  return parts;
+}
+
+const only = (tok: string, allowed: Set<string>) => [...tok].every((c) => allowed.has(c));
+
+/** Python's `str.strip("'\"")`. */
+function stripQuoteChars(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v[a] === "'" || v[a] === '"')) a++;
+  while (b > a && (v[b - 1] === "'" || v[b - 1] === '"')) b--;
+  return v.slice(a, b);
+}
+
+/** `"-p 8000:8000 -e KEY=VAL"` -> `{"-p 8000:8000": "1", "KEY": "VAL"}`, exactly as parse_env does. */
+export function parseEnvString(s: string): Record<string, string> {
+  const result = new Map<string, string>();
+  let prev: string | null = null;
+  for (const e of smartSplit(s)) {
+    if (prev === null) {
+      if (ENV_FLAGS.has(e)) prev = e;
+      continue;
+    }
+    if (prev === "-p") {
+      if (only(e, PORT_CHARS)) result.set(`-p ${e}`, "1");
+    } else if (prev === "-e") {
+      const kv = e.split("=");
+      if (kv.length >= 2) result.set(kv[0], stripQuoteChars(kv.slice(1).join("=")));
+    } else if (prev === "-v") {
+      if (only(e, VOLUME_CHARS)) result.set(`-v ${e}`, "1");
+    } else if (prev === "-n") {
+      if (only(e, NETWORK_CHARS)) result.set(`-n ${e}`, "1");
+    } else {
+      result.set(prev, e);
+    }
+    prev = null;
+  }
+  return Object.fromEntries(result);
+}
+
+/**
+ * The env as the docker options Vast turns it into (`-e K=V`, or the `-p …`/`-v …` key itself), whose
+ * length the recorded refusal "invalid env arguments, total length > 32KB" is about (an assumption:
+ * no source says how Vast measures it).
+ */
+export function dockerEnvLength(env: Record<string, string>): number {
+  return Object.entries(env).map(([k, v]) => (k.startsWith("-") ? k : `-e ${k}=${v}`)).join(" ").length;
 }
 
 export interface Published {
@@ -124,12 +156,11 @@ export function validateCreate(askId: number, body: unknown): CreateRequest | In
   else if (b.env && typeof b.env === "object" && !Array.isArray(b.env)) {
     for (const [k, v] of Object.entries(b.env)) env[k] = v === null || v === undefined ? "" : String(v);
   } else if (b.env !== null && b.env !== undefined) return invalid(askId, "Invalid args: env must be an object (or a docker-flag string)");
-  let envTotal = 0;
   for (const [k, v] of Object.entries(env)) {
     if (v.length > 256) return invalid(askId, `Invalid args: env var ${k} is longer than 256 characters`);
-    envTotal += k.length + v.length;
   }
-  if (envTotal > 32768) return invalid(askId, "Invalid args: env is larger than 32768 characters in total");
+  // The recorded answer, verbatim (realnedsanders/terraform-provider-vastai issue #2).
+  if (dockerEnvLength(env) > 32 * 1024) return { status: 400, body: { success: false, error: "invalid_args", msg: "invalid env arguments, total length > 32KB" } };
   if (publishedPorts(env).length > 64) return invalid(askId, "Invalid args: at most 64 open ports per instance");
 
   let price: number | null = null;

@@ -1,12 +1,12 @@
 // The emulated Vast.ai REST API (docs/vast-api.md; §8 is the checklist).
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OfferQuery } from "../components/vast/api/types.ts";
 import { INSTANCE_KINDS, thresholdText, type Faults, type RateLimiter, type RequestLog, type Scope } from "./faults.ts";
 import { json, matchPath, normalize, parseJson, readBody, send, sleep, text, type Reply } from "./http.ts";
 import type { Instances } from "./instances.ts";
-import type { Market } from "./market.ts";
 import { QueryError } from "./query.ts";
+import { SEARCH_DIRECTIVES, type Market } from "./market.ts";
 import type { FaultSpec, Settings } from "./types.ts";
 import { validateCreate } from "./validate.ts";
 import { ListError, listV1, toWire } from "./wire.ts";
@@ -25,6 +25,8 @@ export interface Ctx {
 
 interface Call {
   ctx: Ctx;
+  /** The caller's API key ("" on the routes that need none): instances belong to the key that rented them. */
+  key: string;
   url: URL;
   params: Record<string, string>;
   body: unknown;
@@ -41,7 +43,16 @@ const fail = (status: number, error: string, msg: string, extra: Record<string, 
   json(status, { success: false, error, msg, ...extra });
 const noSuchInstance = (id: number | string) => fail(404, "no_such_instance", `Instance ${id} not found.`);
 
+/** Bare filter values are refused, as recorded (filters must be operator objects, reference §2). */
+function bareFilters(query: unknown): Reply | undefined {
+  if (!query || typeof query !== "object" || Array.isArray(query)) return undefined;
+  const bare = Object.entries(query).filter(([k, v]) => !SEARCH_DIRECTIVES.has(k) && (v === null || typeof v !== "object" || Array.isArray(v))).map(([k]) => k);
+  return bare.length ? fail(400, "bad_request", bare.map((k) => `q.${k}: Input should be a valid dictionary`).join("; ")) : undefined;
+}
+
 function search(c: Call, query: unknown): Reply {
+  const bare = bareFilters(query);
+  if (bare) return bare;
   try {
     return json(200, { offers: c.ctx.market.search(query as OfferQuery) });
   } catch (e) {
@@ -65,42 +76,40 @@ function create(c: Call): Reply {
   const req = validateCreate(askId, c.body);
   if ("status" in req) return json(req.status, req.body);
   const { market, faults, instances } = c.ctx;
+  const known = market.all().find((o) => o.id === askId);
   const offer = market.available(askId);
-  const gone = () => fail(404, "invalid_args", `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`, { ask_id: askId });
-  if (!offer) return gone();
+  const unknown = () => fail(404, "invalid_args", `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`, { ask_id: askId });
+  // Renting an ask already rented answers 410 no_such_ask (recorded); the body's wording is ours.
+  const taken = () => fail(410, "no_such_ask", `Instance type by id ${askId} is no longer available.`, { ask_id: askId });
+  if (!offer) return known?.rented ? taken() : unknown();
   if (faults.take(["offer_taken"], { offerId: askId, machineId: offer.machine_id }).length) {
     market.take(askId); // someone else rented it between search and create
-    return gone();
+    return taken();
   }
-  const lowBid = req.price !== null && req.price < offer.min_bid;
   const scope: Scope = { offerId: askId, machineId: offer.machine_id, instanceId: instances.nextInstanceId() };
+  // A bid below the host's minimum, or a bid the host has not taken yet (bid_pending): the contract exists.
+  const pending = req.price !== null && (req.price < offer.min_bid || faults.take(["bid_pending"], scope).length > 0);
   const boot: FaultSpec[] = faults.take(INSTANCE_KINDS, scope);
   market.take(askId);
-  const rec = instances.create(offer, req, boot, lowBid);
-  if (lowBid) {
-    // Invented body (the real one is undocumented): failure that still carries new_contract.
-    return json(200, {
-      success: false,
-      error: "insufficient_bid",
-      msg: `Your bid of $${req.price}/hr is below the minimum bid of $${offer.min_bid}/hr; the instance was created stopped.`,
-      new_contract: rec.id,
-    });
-  }
-  return json(200, { success: true, new_contract: rec.id });
+  const rec = instances.create(c.key, offer, req, boot, pending);
+  // Every rent answer carries the instance's own key (64 hex, recorded); a pending bid answers
+  // success false with the live contract and nothing else (recorded shape).
+  const instanceKey = randomBytes(32).toString("hex");
+  return json(200, { success: !pending, new_contract: rec.id, instance_api_key: instanceKey });
 }
 
 function show(c: Call): Reply {
   const id = instanceId(c);
   if (id === null) return fail(400, "invalid_args", "invalid instance_id");
-  const rec = c.ctx.instances.visible(id);
+  const rec = c.ctx.instances.visible(id, c.key);
   return json(200, { instances: rec ? toWire(rec) : null });
 }
 
 function manage(c: Call): Reply {
   const id = instanceId(c);
   if (id === null) return fail(400, "invalid_args", "invalid instance_id");
-  const rec = c.ctx.instances.recs.get(id);
-  if (!rec || rec.destroyed) return noSuchInstance(id);
+  const rec = c.ctx.instances.owned(id, c.key);
+  if (!rec) return noSuchInstance(id);
   const b = (c.body ?? {}) as { label?: unknown; state?: unknown };
   if (b.state !== undefined && b.state !== "running" && b.state !== "stopped") {
     return fail(400, "invalid_args", `invalid state ${JSON.stringify(b.state)}; use "running" or "stopped"`);
@@ -120,21 +129,21 @@ function manage(c: Call): Reply {
 async function destroy(c: Call): Promise<Reply> {
   const id = instanceId(c);
   if (id === null) return fail(400, "invalid_args", "invalid instance_id");
-  const rec = c.ctx.instances.recs.get(id);
-  if (!rec || rec.destroyed) return noSuchInstance(id);
+  const rec = c.ctx.instances.owned(id, c.key);
+  if (!rec) return noSuchInstance(id);
   await c.ctx.instances.destroy(rec);
   return json(200, { success: true });
 }
 
 function listLegacy(c: Call): Reply {
   if (c.ctx.settings.legacyInstanceList === "gone") return json(410, { success: false, msg: "Use /api/v1/instances/ instead" });
-  const all = c.ctx.instances.live().map((r) => toWire(r));
+  const all = c.ctx.instances.live(c.key).map((r) => toWire(r));
   return json(200, { instances_found: all.length, instances: all });
 }
 
 function list(c: Call): Reply {
   try {
-    return json(200, listV1(c.ctx.instances.live(), c.url.searchParams));
+    return json(200, listV1(c.ctx.instances.live(c.key), c.url.searchParams));
   } catch (e) {
     if (e instanceof ListError) return fail(400, e.code, e.message);
     throw e;
@@ -143,8 +152,8 @@ function list(c: Call): Reply {
 
 function requestLogs(c: Call): Reply {
   const id = instanceId(c);
-  const rec = id === null ? undefined : c.ctx.instances.recs.get(id);
-  if (!rec || rec.destroyed) return noSuchInstance(c.params.id);
+  const rec = id === null ? undefined : c.ctx.instances.owned(id, c.key);
+  if (!rec) return noSuchInstance(c.params.id);
   const tail = (c.body as { tail?: unknown })?.tail;
   const q = tail ? `?tail=${encodeURIComponent(String(tail))}` : "";
   return json(200, { success: true, result_url: `${c.ctx.url()}/_emulator/instances/${id}/logs${q}` });
@@ -215,7 +224,7 @@ export async function handleVast(ctx: Ctx, req: IncomingMessage, res: ServerResp
       const limited = ctx.limiter.check(route, key ?? "anonymous", ctx.settings.rateLimits);
       if (limited) reply = text(429, `API requests too frequent endpoint threshold=${thresholdText(limited)}`);
       else if (body === undefined) reply = fail(400, "invalid_request", "JSON parse error: the request body is not valid JSON");
-      else reply = await match.route.handler({ ctx, url, params: match.params, body });
+      else reply = await match.route.handler({ ctx, key: key ?? "", url, params: match.params, body });
     }
   } catch (e) {
     reply = fail(500, "server_error", `emulator error: ${(e as Error).message}`);

@@ -1,7 +1,7 @@
 // Instance records as the API shows them, and the paginated v1 list (docs/vast-api.md §4).
 import { createHash } from "node:crypto";
 import type { Instance, InstanceListResponse } from "../components/vast/api/types.ts";
-import type { Rec } from "./instances.ts";
+import type { Rec } from "./record.ts";
 import { QueryError, comparator, filterOps, rowMatches } from "./query.ts";
 
 export function toWire(rec: Rec, now = Date.now()): Instance {

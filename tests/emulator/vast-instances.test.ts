@@ -86,17 +86,20 @@ describe("create validation (PUT /api/v0/asks/{id}/)", () => {
 });
 
 describe("an instance's life", () => {
-  it("null -> created -> loading -> running, with ports and public_ipaddr only once running", async () => {
+  it("null -> created -> loading -> running, with ports and public_ipaddr only once running (as recorded)", async () => {
     const t0 = Date.now();
     const id = await rent(emu, { ...SSH, env: { "-p 8000:8000": "1", FOO: "bar" }, label: "life" });
     const first = await show(emu, id);
-    expect(first).toMatchObject({ id, actual_status: null, intended_status: "running", cur_state: "running", ports: null, public_ipaddr: null, status_msg: null });
+    // Recorded: cur_state is `running` (the contract bills) while actual_status is still null; ports
+    // are {} and direct_port_* -1 until the container runs.
+    expect(first).toMatchObject({ id, actual_status: null, intended_status: "running", cur_state: "running", ports: {}, public_ipaddr: null, status_msg: null, direct_port_start: -1, direct_port_end: -1 });
     expect(typeof first?.start_date).toBe("number");
     const created = await until(emu, id, (i) => i?.actual_status === "created");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-    expect(created?.ports).toBeNull();
+    expect(created?.ports).toEqual({});
     const loading = await until(emu, id, (i) => i?.actual_status === "loading");
     expect(loading?.public_ipaddr).toBeNull();
+    expect(loading).toMatchObject({ ports: {}, direct_port_start: -1, direct_port_end: -1 });
     const running = await until(emu, id, (i) => i?.actual_status === "running");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(590);
     expect(running).toMatchObject({
@@ -104,7 +107,11 @@ describe("an instance's life", () => {
       extra_env: [["-p 8000:8000", "1"], ["FOO", "bar"]],
     });
     expect(running?.status_msg).toMatch(/^success, running /);
-    expect(running?.ports?.["8000/tcp"]).toEqual([{ HostIp: "0.0.0.0", HostPort: expect.stringMatching(/^\d+$/) }]);
+    // One IPv4 and one IPv6 binding per port, HostPort a string (recorded).
+    const hostPort = running?.ports?.["8000/tcp"]?.[0]?.HostPort;
+    expect(hostPort).toMatch(/^\d+$/);
+    expect(running?.ports?.["8000/tcp"]).toEqual([{ HostIp: "0.0.0.0", HostPort: hostPort }, { HostIp: "::", HostPort: hostPort }]);
+    expect(running?.direct_port_start).toBeGreaterThan(0);
     expect(running?.ports?.["22/tcp"]?.[0].HostPort).toBe(String(running?.ssh_port)); // ssh_direc
     expect(typeof running?.ssh_port).toBe("number");
     for (const k of ["dph_total", "gpu_name", "machine_id", "num_gpus", "gpu_totalram", "disk_space"]) expect(running, k).toHaveProperty(k);

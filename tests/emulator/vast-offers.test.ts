@@ -20,7 +20,9 @@ describe("the seeded market", () => {
     expect(Math.min(...all.map((o) => o.num_gpus))).toBe(1);
     expect(Math.max(...all.map((o) => o.num_gpus))).toBe(8);
     expect(all.some((o) => o.cpu_cores === null)).toBe(true);
-    expect(all.some((o) => o.verified === false && o.verification === "unverified")).toBe(true);
+    // As on real Vast (reference §2): `verified` is null on every row, the tier is in `verification`.
+    expect(all.every((o) => o.verified === null && o.external === null)).toBe(true);
+    expect(all.some((o) => o.verification === "unverified")).toBe(true);
     expect(all.some((o) => o.static_ip === false)).toBe(true);
     expect(all.some((o) => o.direct_port_count === 0)).toBe(true);
     for (const o of all) {
@@ -79,7 +81,8 @@ describe("POST /api/v0/bundles/", () => {
       expect(o.static_ip).toBe(true);
       expect(o.reliability).toBeGreaterThan(0.98);
       expect(o.dph_total).toBeLessThanOrEqual(0.5);
-      expect(o.verified).toBe(true);
+      expect(o.verification).toBe("verified"); // the server filters `verified` on the tier
+      expect(o.verified).toBeNull();
     }
     const scores = rows.map((o) => o.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
@@ -143,15 +146,15 @@ describe("legacy searches", () => {
 });
 
 describe("renting", () => {
-  it("a rented offer leaves the market; a second create on it is no_such_ask; destroy relists the machine", async () => {
+  it("a rented offer leaves the market; a second create on it is 410 no_such_ask; destroy relists the machine", async () => {
     const [o] = await offers(emu, { gpu_name: { eq: "Tesla T4" }, num_gpus: { eq: 1 } });
     const r1 = await call(emu, "PUT", `/api/v0/asks/${o.id}/`, createBody({ image: "vastai/base-image:@vastai-automatic-tag", runtype: "ssh", args: null }));
     expect(r1.body.success).toBe(true);
     const after = await offers(emu, { limit: 1000 });
     expect(after.map((x) => x.id)).not.toContain(o.id);
     const r2 = await call(emu, "PUT", `/api/v0/asks/${o.id}/`, createBody());
-    expect(r2.status).toBe(404);
-    expect(r2.body).toEqual({ success: false, error: "invalid_args", msg: `error 404/3603: no_such_ask Instance type by id ${o.id} is not available.`, ask_id: o.id });
+    expect(r2.status).toBe(410); // recorded: renting the same ask twice
+    expect(r2.body).toMatchObject({ success: false, error: "no_such_ask", ask_id: o.id });
     await call(emu, "DELETE", `/api/v0/instances/${r1.body.new_contract}/`, {});
     const relisted = await offers(emu, { machine_id: { eq: o.machine_id }, limit: 10 });
     expect(relisted.some((x) => x.id !== o.id && x.gpu_name === "Tesla T4")).toBe(true);

@@ -27,7 +27,7 @@ type Failure = Error & { id?: string };
 
 /** The client confirmed the destroy: after the DELETE of `id`, a GET of it answered that it is gone. */
 function confirmedGone(id: number): boolean {
-  const calls = emu.requestLog().filter((e) => e.path.replace(/\/$/, "").endsWith(`/instances/${id}`));
+  const calls = emu.requestLog().filter((e) => e.path.split("?")[0].replace(/\/$/, "").endsWith(`/instances/${id}`));
   const del = calls.findIndex((e) => e.method === "DELETE" && e.status === 200);
   return del >= 0 && calls.slice(del + 1).some((e) => e.method === "GET");
 }

@@ -117,6 +117,8 @@ const BATCHES: Batch[] = [
       { key: "image", value: "vllm/vllm-openai", expect: /vast-reranker:image "vllm\/vllm-openai" has no tag/ },
       { key: "model", value: " ", expect: /vast-reranker:model is empty/ },
       { key: "filter", value: "compute_cap >= 7.5", expect: /vast-reranker:filter: compute_cap is capability x 100: write compute_cap >= 750 for 7\.5/ },
+      // Tokens Vast's parse_env drops without a word: refused here, naming the token and the fix.
+      { key: "env", value: "--privileged -p 8000:8000 -p http", expect: /vast-reranker:env has "--privileged", which Vast would silently drop [\s\S]*vast-reranker:env has "-p http", which Vast would silently drop \(after -p it accepts only 0-9 : t c p \/ u d\): write it like -p 8000:8000/ },
     ],
   },
   // `up` refuses as preview does, before any resource that costs money.

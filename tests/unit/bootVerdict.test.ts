@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostPortOf, isPausedInterruptible, judgeBoot, nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
+import { fatalStatusMessage, hostPortOf, isAbandonedBoot, isPausedInterruptible, judgeBoot, nextPollDelayMs } from "../../components/vast/instance/bootVerdict.ts";
 import type { Instance } from "../../components/vast/api/types.ts";
 
 function inst(over: Partial<Instance>): Instance {
@@ -26,9 +26,28 @@ describe("judgeBoot", () => {
     const v = judgeBoot(inst({ actual_status: s, status_msg: "pull access denied" }), 8000, 1);
     expect(v).toEqual({ kind: "failed", reason: `instance is ${s}: pull access denied` });
   });
-  it("fails fast on OCI errors while still 'created' and on Error messages", () => {
-    expect(judgeBoot(inst({ actual_status: "created", status_msg: "Error response from daemon: failed to create task: OCI runtime create failed: nvidia" }), 8000, 1).kind).toBe("failed");
-    expect(judgeBoot(inst({ actual_status: "loading", status_msg: "Error: image not found" }), 8000, 1).kind).toBe("failed");
+  it("fails fast on fatal text (OCI errors while still 'created'), not on the word Error alone", () => {
+    expect(judgeBoot(inst({ actual_status: "created", status_msg: "Error response from daemon: failed to create task: OCI runtime create failed: nvidia" }), 8000, 1)).toEqual({
+      kind: "failed", reason: "boot error (oci runtime): Error response from daemon: failed to create task: OCI runtime create failed: nvidia",
+    });
+    // Vast's CLI (b3bcd054) fails only on known markers; a bare "Error" is left to Vast's own verdict and the timeouts.
+    expect(judgeBoot(inst({ actual_status: "loading", status_msg: "Error: Internal error." }), 8000, 1)).toEqual({ kind: "pending", phase: "loading" });
+    expect(judgeBoot(inst({ actual_status: "loading", status_msg: "Error response from daemon: manifest for x/y:1 not found" }), 8000, 1).kind).toBe("failed");
+  });
+  it("lets running (intended and actual) win over stale error text", () => {
+    expect(judgeBoot(inst({ ...running, status_msg: "Error response from daemon: stale build status" }), 8000, 1)).toEqual({ kind: "ready", ip: "1.2.3.4", port: 41234 });
+    expect(judgeBoot(inst({ ...running, intended_status: "stopped", status_msg: "x" }), 8000, 1)).toEqual({ kind: "failed", reason: "instance running but intended_status is stopped: x" });
+  });
+  it("fails an abandoned boot at once, with or without error text", () => {
+    const gaveUp = { intended_status: "stopped", cur_state: "stopped", next_state: "stopped" };
+    expect(judgeBoot(inst({ ...gaveUp, actual_status: "loading", status_msg: "4f4fb700ef54: Pull complete" }), 8000, 1)).toEqual({
+      kind: "failed", reason: "Vast gave the boot up (intended_status stopped, cur_state stopped while actual_status is loading): 4f4fb700ef54: Pull complete",
+    });
+    expect(judgeBoot(inst({ ...gaveUp, actual_status: "created" }), 8000, 1).kind).toBe("failed");
+    expect(judgeBoot(inst({ ...gaveUp, actual_status: null }), 8000, 1).kind).toBe("failed");
+    // Only intended stopped is enough, too (Vast's CLI b3bcd054: intended_status terminal before running).
+    expect(judgeBoot(inst({ intended_status: "stopped", actual_status: "loading" }), 8000, 1).kind).toBe("failed");
+    expect(isAbandonedBoot(inst({ actual_status: "loading" }))).toBe(false);
   });
   it("reports the phase while loading", () => {
     expect(judgeBoot(inst({ actual_status: "loading", status_msg: "pulling layers" }), 8000, 1)).toEqual({ kind: "pending", phase: "loading" });
@@ -36,6 +55,15 @@ describe("judgeBoot", () => {
   });
   it("fails on an unexpectedly stopped instance", () => {
     expect(judgeBoot(inst({ actual_status: "stopped" }), 8000, 1).kind).toBe("failed");
+  });
+  it("classifies fatal text by Vast's markers, case-insensitively; pull and build lines are progress", () => {
+    expect(fatalStatusMessage("unauthorized: authentication required")).toBe("unauthorized");
+    expect(fatalStatusMessage("Template not found")).toBe("template not found");
+    expect(fatalStatusMessage("Error response from daemon: pull access denied for x")).toBe("pull access denied");
+    expect(fatalStatusMessage("error: requested access to the resource is denied")).toBe("requested access … denied");
+    for (const progress of ["4f4fb700ef54: Pull complete", "Pulling from vllm/vllm-openai", "#7 4.226 Get:70 http://archive.ubuntu.com/ubuntu noble/main amd64 liberror-perl all 0.17029-2 [25.6 kB]", "", null]) {
+      expect(fatalStatusMessage(progress)).toBeUndefined();
+    }
   });
 });
 

@@ -79,7 +79,11 @@ export async function rentOffer(opts: VastClientOptions, offerId: number, body: 
     }
     const b = (res.body ?? {}) as CreateInstanceResponse;
     if (res.status < 300 && b.success !== false && typeof b.new_contract === "number") return { kind: "rented", instanceId: b.new_contract };
-    if (typeof b.new_contract === "number") return { kind: "refused_with_contract", instanceId: b.new_contract, message: errorFrom(opts, what, res).message };
+    if (typeof b.new_contract === "number") {
+      // A pending interruptible bid answers exactly this (reference §3): the contract exists and bills storage.
+      const why = b.msg ?? b.error ?? "an interruptible bid not accepted (yet): pending, or below the host's minimum";
+      return { kind: "refused_with_contract", instanceId: b.new_contract, message: redact(`${what}: success false with contract ${b.new_contract} (${why})`, opts.apiKey) };
+    }
     const err = errorFrom(opts, what, res);
     if (res.status >= 500) throw err;
     const gone = res.status === 404 || res.status === 410 || b.error === "no_such_ask" || /no_such_ask|not available|no longer available/i.test(b.msg ?? "");
@@ -118,7 +122,8 @@ export async function showInstance(opts: VastClientOptions, id: number): Promise
     if (row) return existing({ ...row });
   }
   await showSlot(opts);
-  const res = await idempotent(opts, `show instance ${id}`, "GET", `api/v0/instances/${id}/`);
+  // owner=me as Vast's SDK sends it (show_instance): the id is looked up among this key's instances.
+  const res = await idempotent(opts, `show instance ${id}`, "GET", `api/v0/instances/${id}/`, undefined, { owner: "me" });
   if (res.status === 404) return null;
   successOrThrow(opts, `show instance ${id}`, res);
   const inst = (res.body as ShowInstanceResponse | undefined)?.instances;
@@ -173,6 +178,27 @@ export async function destroyAndConfirm(opts: VastClientOptions, id: number, dea
     await sleep(wait);
     wait = Math.min(wait * 2, 10_000);
   }
+}
+
+/** Body of PUT /api/v0/instances/request_logs/{id}/ as Vast's SDK builds it (`logs`): tail as a string. */
+export function logsRequestBody(o: { tail?: number; daemonLogs?: boolean; filter?: string }): Record<string, string> {
+  const body: Record<string, string> = {};
+  if (o.filter) body.filter = o.filter;
+  if (o.tail) body.tail = String(o.tail);
+  if (o.daemonLogs) body.daemon_logs = "true";
+  return body;
+}
+
+/**
+ * Asks Vast to upload an instance's logs (container, or the host's daemon log for it) and returns the
+ * `result_url` to fetch them from (which may answer 403 until the upload lands, reference §4).
+ */
+export async function requestLogs(opts: VastClientOptions, id: number, o: { tail?: number; daemonLogs?: boolean; filter?: string } = {}): Promise<string> {
+  const res = await idempotent(opts, `request logs of instance ${id}`, "PUT", `api/v0/instances/request_logs/${id}/`, logsRequestBody(o));
+  successOrThrow(opts, `request logs of instance ${id}`, res);
+  const url = (res.body as { result_url?: unknown } | undefined)?.result_url;
+  if (typeof url !== "string" || !url) throw new VastApiError(`request logs of instance ${id}: no result_url in ${res.text.slice(0, 200)}`, res.status, undefined, false);
+  return url;
 }
 
 export async function setInstanceLabel(opts: VastClientOptions, id: number, label: string): Promise<void> {

@@ -56,6 +56,24 @@ function loadUndici(): typeof import("undici") {
   return process.getBuiltinModule("node:module").createRequire(import.meta.url)("undici") as typeof import("undici");
 }
 
+let userAgent: string | undefined;
+
+/**
+ * `vast-reranker/<package.json version>`: Vast's own SDK sends `vastai-sdk/<version>`, so every caller
+ * names itself; a request without one may be treated differently behind Vast's front door.
+ */
+export function productUserAgent(): string {
+  if (userAgent) return userAgent;
+  let version = "unknown";
+  try {
+    const { readFileSync } = process.getBuiltinModule("node:fs");
+    version = String((JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: unknown }).version ?? "unknown");
+  } catch {
+    // Keep "unknown": a missing package.json must not stop a destroy.
+  }
+  return (userAgent = `vast-reranker/${version}`);
+}
+
 export function redact(text: string, secret: string): string {
   return secret ? text.split(secret).join("***") : text;
 }
@@ -85,6 +103,7 @@ export async function send(
     headers: {
       "content-type": "application/json",
       accept: "application/json",
+      "user-agent": productUserAgent(),
       ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -101,9 +120,14 @@ export async function send(
   return { status: res.statusCode, body: parsed, text };
 }
 
+/** A rent answer carries `instance_api_key`, a credential of the instance: never in a message or log. */
+export function withoutInstanceKeys(text: string): string {
+  return text.replace(/("instance_api_key"\s*:\s*")[^"]*(")/g, "$1***$2");
+}
+
 export function errorFrom(opts: VastClientOptions, what: string, res: RawResponse): VastApiError {
   const b = (res.body ?? {}) as VastErrorBody;
-  const detail = b.msg ?? b.detail ?? b.message ?? (res.text.slice(0, 300) || "(empty body)");
+  const detail = b.msg ?? b.detail ?? b.message ?? (withoutInstanceKeys(res.text).slice(0, 300) || "(empty body)");
   const ambiguous = res.status >= 500;
   return new VastApiError(redact(`${what}: HTTP ${res.status} ${b.error ?? ""} ${detail}`.replace(/\s+/g, " ").trim(), opts.apiKey), res.status, b.error, ambiguous);
 }

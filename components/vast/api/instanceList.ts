@@ -11,6 +11,8 @@ import { idempotent, sleep, successOrThrow, type VastClientOptions } from "./htt
 
 /** Vast's v1 list threshold (1 s per key) plus the 100 ms margin INSTANCE_POLL_FLOOR_MS also has. */
 export const LIST_FLOOR_MS = 1_100;
+/** The order Vast's SDK asks for (its default; the server adds `id` last anyway). */
+const LIST_ORDER = JSON.stringify([{ col: "id", dir: "asc" }]);
 /** Vast's largest page (a bigger `limit` is cut to it). */
 export const LIST_PAGE = 25;
 
@@ -20,7 +22,8 @@ export async function pagedList(opts: VastClientOptions, selectFilters: Record<s
   let token: string | null = null;
   for (let page = 0; page < 200; page++) {
     await beforePage?.();
-    const query: Record<string, string> = { select_filters: JSON.stringify(selectFilters), limit: String(LIST_PAGE) };
+    // The keys and order of Vast's SDK (show_instances): order_by id ascending, as it always sends.
+    const query: Record<string, string> = { select_filters: JSON.stringify(selectFilters), order_by: LIST_ORDER, limit: String(LIST_PAGE) };
     if (token) query.after_token = token;
     const res = await idempotent(opts, "list instances", "GET", "api/v1/instances/", undefined, query);
     successOrThrow(opts, "list instances", res);

@@ -58,9 +58,11 @@ export interface Offer {
   reliability2: number;
   rentable: boolean;
   rented: boolean;
-  verified?: boolean;
+  /** null or absent on real rows (reference §2): the tier is in `verification`. */
+  verified?: boolean | null;
   verification: "verified" | "unverified" | "deverified";
-  external: boolean;
+  /** null on real rows returned for `external = false`. */
+  external: boolean | null;
   geolocation: string;
   public_ipaddr: string;
   duration?: number;

@@ -6,7 +6,7 @@ import { buildOfferQuery } from "../offers/offerQuery.ts";
 import { describeOffer, expectedTimeMs, rankAfterFailure, rankOffers } from "../offers/offerRanking.ts";
 import { hostPortOf, judgeBoot, nextPollDelayMs } from "./bootVerdict.ts";
 import * as vast from "../api/client.ts";
-import { createRequest, type VastInstanceInputs } from "./instanceLogic.ts";
+import { createRequest, rentRefusal, type VastInstanceInputs } from "./instanceLogic.ts";
 import { DEFAULT_STALL_POLICY, DEFAULT_TUNING, DEFAULT_WORKLOAD, expectedBoot, judgeStall, msUntilStall, type BootTuning, type HostSpeed, type StallPolicy, type Workload } from "./stallVerdict.ts";
 import { adoptionOrder, OfferPool, Race, settleLanes, sleep, TrackedInstanceError, type LostContender, type Pick } from "./race.ts";
 
@@ -269,7 +269,7 @@ async function rentAndWait(ctx: BootContext, pool: OfferPool, race: Race, pick: 
     rented = { kind: "rented", instanceId: found.id };
   }
   if (rented.kind === "offer_gone") return (ctx.log(`${prefix} offer ${offer.id} was taken: trying the next one`), pool.gone(pick), false);
-  if (rented.kind === "refused") throw new Error(`Vast refused to rent offer ${offer.id}: ${rented.message}`);
+  if (rented.kind === "refused") throw new Error(rentRefusal(offer.id, rented.message));
   if (rented.kind === "refused_with_contract") {
     await discard(ctx, rented.instanceId, rented.message);
     return (reasons.push(`offer ${offer.id}: ${rented.message}`), pool.failed(offer.machine_id), false);

@@ -160,19 +160,41 @@ export function replacedKeys(olds: Record<string, unknown>, news: Record<string,
 export function createRequest(i: VastInstanceInputs, offer: Offer, label: string): CreateInstanceRequest {
   const interruptible = i.selection.offerType === "interruptible";
   return {
+    // Every key of Vast's own create body (vastai build_create_instance_payload), in its order, with its
+    // defaults where this project sets nothing: the server sees what Vast's CLI and SDK send.
     client_id: "me",
     image: i.image,
     env: { ...i.env, ...i.secretEnv },
     price: interruptible ? (i.selection.bidPricePerHour ?? offer.min_bid) : null,
     disk: i.selection.diskGb,
     label,
+    extra: null,
     onstart: i.onstart,
-    runtype: i.runtype,
-    args: i.args,
     image_login: null,
+    python_utf8: false,
+    lang_utf8: false,
+    use_jupyter_lab: false,
+    jupyter_dir: null,
+    force: false,
     // Fail fast instead of a stopped instance that keeps billing storage.
     cancel_unavail: true,
+    template_hash_id: null,
+    user: null,
+    runtype: i.runtype,
+    args: i.args,
   };
+}
+
+/**
+ * The error for a rent Vast refused outright (no contract), naming the config key behind the refusal
+ * where Vast's answer says which (the recorded `400 invalid_args "invalid env arguments, total length
+ * > 32KB"`, an `invalid_price`).
+ */
+export function rentRefusal(offerId: number, message: string): string {
+  const base = `Vast refused to rent offer ${offerId}: ${message}`;
+  if (/invalid env/i.test(message)) return `${base}. The env comes from vast-reranker:env (plus the generated VLLM_API_KEY): shorten it; Vast refuses an env over 32 KB`;
+  if (/invalid_price/i.test(message)) return `${base}. The bid comes from vast-reranker:bidPricePerHour (else the offer's min_bid): set it between 0.001 and 128 $/h`;
+  return base;
 }
 
 export function outputsFrom(i: VastInstanceInputs, secretEnvHash: string, inst: Instance, offerId: number): VastInstanceOutputs {

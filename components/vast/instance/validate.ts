@@ -45,6 +45,19 @@ export function launchSizeProblem(launch: { args: string[] | null | undefined; o
   return size > VAST_LAUNCH_LIMIT ? `the launch is ${size} characters (args + onstart); Vast allows ${VAST_LAUNCH_LIMIT}: shorten vast-reranker:extraArgs` : undefined;
 }
 
+/** Vast's limit on the whole env (recorded 400: "invalid env arguments, total length > 32KB"). */
+export const VAST_ENV_LIMIT = 32 * 1024;
+
+/**
+ * The env-size rule; undefined when it fits. How Vast measures "total length" is not known: the env
+ * as JSON (keys, values, quotes, separators) is at least as long as any sensible measure, so an env
+ * this accepts is not refused for its size (an assumption, docs/vast-api.md "Assumptions").
+ */
+export function envSizeProblem(env: Record<string, unknown>): string | undefined {
+  const size = JSON.stringify(env).length;
+  return size > VAST_ENV_LIMIT ? `makes an env of ${size} characters; Vast refuses more than 32 KB ("invalid env arguments, total length > 32KB"): shorten vast-reranker:env` : undefined;
+}
+
 function positiveInt(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v > 0;
 }
@@ -88,7 +101,10 @@ export function validateInstanceInputs(i: VastInstanceInputs, unknown: string): 
     const tooLong = launchSizeProblem(i);
     if (tooLong) out.push({ property: "args", reason: tooLong });
   }
-  for (const [k, v] of Object.entries({ ...(i.env ?? {}), ...(i.secretEnv ?? {}) })) {
+  const allEnv = { ...(i.env ?? {}), ...(i.secretEnv ?? {}) };
+  const tooBig = Object.values(allEnv).some(isUnknown) ? undefined : envSizeProblem(allEnv);
+  if (tooBig) out.push({ property: "env", reason: `vast-reranker:env ${tooBig}` });
+  for (const [k, v] of Object.entries(allEnv)) {
     if (isUnknown(v)) continue;
     if (typeof v !== "string") out.push({ property: "env", reason: `env ${k} must be a string` });
     else if (v.length > 256 && !k.startsWith("-")) out.push({ property: "env", reason: `env ${k} is ${v.length} characters; Vast accepts 256 per variable` });

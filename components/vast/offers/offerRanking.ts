@@ -16,10 +16,15 @@ function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
-/** The offer's value for a filter field; derived where the API row may omit it. */
+/**
+ * The offer's value for a filter field; derived where the API row may omit it. Real rows carry
+ * `verified: null` (the tier is in `verification`) and `external: null` on rows the server returned
+ * for `external = false` (reference §2): a null there is no value to check, the server filtered on it.
+ */
 function offerValue(offer: Offer, field: string): unknown {
   let v: unknown = Object.hasOwn(offer, field) ? offer[field] : undefined;
-  if (v === undefined && field === "verified" && typeof offer.verification === "string") v = offer.verification === "verified";
+  if ((v === null || v === undefined) && field === "verified") v = typeof offer.verification === "string" ? offer.verification === "verified" : undefined;
+  if (v === null && field === "external") v = undefined;
   if (v === undefined && field === "datacenter" && typeof offer.hosting_type === "number") v = offer.hosting_type === 1;
   return field === "driver_version" ? versionNumber(v) : v;
 }
