@@ -9,9 +9,9 @@ unigram model trained here, saved as the real checkpoint has it: sentencepiece.b
 tokenizer.json transformers converts from it (<s>=0, <pad>=1, </s>=2, <unk>=3, SentencePiece ids + 1,
 <mask> last; pair template `<s> A </s></s> B </s>`), tokenizer_config.json and special_tokens_map.json.
 
-The model is trained for a few seconds on synthetic pairs ("what is X Y?" against documents that do or
-do not contain X and Y) plus the reference guide's example, so that it ranks that example the way the
-readiness probe demands. That is all it can rank: it proves vLLM's code path, not ranking quality.
+The model trains for 300 steps (about 20 s of CPU) on synthetic pairs ("what is X Y?" against documents
+that do or do not contain X and Y) plus the reference guide's example, so that it ranks that example the
+way the readiness probe demands. That is all it can rank: it proves vLLM's code path, not ranking quality.
 Seeded: the same files every run.
 
 The result is written as a Hugging Face hub cache entry under the model id the launch names
