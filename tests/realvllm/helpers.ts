@@ -1,4 +1,5 @@
-// Helpers of the tests on the real vLLM server (emulator --runtime vllm): a route sweep that sends raw
+// Helpers of the tests on the real vLLM server (emulator --runtime vllm; they prove launch, guard, routes
+// and clients there, not ranking quality: the model is tiny): a route sweep that sends raw
 // request lines (no client-side path normalisation), the requests both servers are compared on, and a
 // JSON shape function for that comparison.
 import { expect } from "vitest";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../emulator/runtime.ts";
 import { call, groupAlive, sleep } from "../emulator/helpers.ts";
 
-describe("real-vLLM runtime watchdog", () => {
+describe("real-vLLM runtime: the emulated host's watchdog", () => {
   it("SIGKILL of the emulator: the instance's vLLM process group is gone within seconds", async () => {
     const proc = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", join(REPO_ROOT, "emulator", "main.ts"), "--runtime", "vllm", "--loading-ms", "50"], {
       env: { ...process.env, VAST_API_KEY: "watchdog-key" },

@@ -1,5 +1,6 @@
 // The unhardened opt-out (`hardened: false`) on the REAL vLLM server: stock vLLM leaves /rerank,
-// /score and more open, and the readiness probe must fail the deploy naming them. The instance that
+// /score and more open, and the readiness probe must fail the deploy naming them (launch and routes;
+// nothing here depends on what the tiny model scores). The instance that
 // failed readiness then serves as the reference for the stand-in: the same launch rented from a
 // stand-in emulator must answer the same requests with the same status codes and JSON shapes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,7 @@ import type { RunningEmulator } from "../../emulator/types.ts";
 import { FAST, healthy, hostPort, rent, until, createBody } from "../emulator/helpers.ts";
 import { MODEL, PARITY_PROBES, REAL_BOOT_MS, destroyAndStop, realVllmStack, runProbe, sweepOpenRoutes } from "./helpers.ts";
 
-describe("unhardened launch on the real vLLM server", () => {
+describe("real vLLM server, unhardened launch: stock vLLM's open routes fail readiness; the stand-in answers like it", () => {
   let emu: RunningEmulator;
   let standinEmu: RunningEmulator;
   let p: TestProject;
