@@ -7,7 +7,7 @@
 // exactly as it loads a serialized closure, and the text imports the provider module from the
 // project directory (the host's working directory) on first use. The engine path, the type token,
 // the state layout and the host are unchanged; only the serializer is skipped. Consequences
-// (README "Dynamic providers without serialization"): `pulumi destroy`/`refresh` run the project's
+// (components/dynamic/README.md): `pulumi destroy`/`refresh` run the project's
 // current provider code — the code of the checkout you run them from, never a stale copy stored in
 // state — and the module path and export name in the text are read back from old states, so they
 // are a stable interface kept in registry.ts.

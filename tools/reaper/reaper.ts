@@ -1,5 +1,5 @@
 // Orphan reaper: lists Vast instances labelled by this project that no stack state knows about,
-// and destroys them only with --yes. Usage: see README "Cleaning up orphans".
+// and destroys them only with --yes. Usage: see docs/operations.md "Cleaning up orphans".
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { destroyAndConfirm, listInstances } from "../../components/vast/api/client.ts";
