@@ -47,7 +47,12 @@ export interface Rec {
   jupyterToken: string;
   /** Phase times and host fate from the tailed market model (null: the flat Settings timings). */
   plan: BootPlan | null;
+  /** Serverless workers: the container runs isolated (emulator/serverless/isolation.ts) with this extra env. */
+  container?: { extraEnv: Record<string, string>; stop?: () => void };
 }
+
+/** Wraps an isolated container's launch (set by emulator/serverless). */
+export type ContainerHook = (rec: Rec, argv: string[], env: Record<string, string>) => { argv: string[]; env: Record<string, string>; stop(): void };
 
 export interface RuntimeConfig {
   runtime: InstanceRuntime;
@@ -65,6 +70,8 @@ export class Instances {
   /** The market model with a tail (emulator/tail.ts); null = every host boots in the Settings timings. */
   tail: TailModel | null = null;
   private rentsPerMachine = new Map<number, number>();
+  /** Set by emulator/serverless: how an isolated container (rec.container) is started. */
+  containerHook: ContainerHook | null = null;
 
   constructor(settings: Settings, rt: RuntimeConfig, onFree: (offerId: number) => void) {
     this.settings = settings;
@@ -186,7 +193,13 @@ export class Instances {
       modelLoadMs: rec.plan?.modelLoadMs ?? this.settings.modelLoadMs,
       modelLoadFail: rec.faults.has("model_load_fail"),
     });
-    const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
+    let run = { argv, env };
+    if (rec.container && this.containerHook) {
+      const wrapped = this.containerHook(rec, argv, { ...env, ...rec.container.extraEnv });
+      rec.container.stop = wrapped.stop;
+      run = wrapped;
+    }
+    const proc = launch({ argv: run.argv, dir: rec.dir, logFile: rec.logFile, env: run.env });
     rec.proc = proc;
     void proc.exited.then((code) => {
       if (proc.spawnError) appendLog(rec.logFile, `[emulator] could not exec ${argv[0]}: ${proc.spawnError}`);
@@ -204,6 +217,7 @@ export class Instances {
   private async stopProc(rec: Rec): Promise<void> {
     const p = rec.proc;
     rec.proc = null;
+    rec.container?.stop?.();
     if (p) await kill(p);
   }
 
