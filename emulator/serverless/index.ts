@@ -124,8 +124,13 @@ export function createServerless(ctx: Ctx, workDir: string, python: string, timi
       let reply: Reply;
       try {
         const raw = await readBody(req);
+        const route = match ? `${method} ${match.route.pattern}` : `${method} ${normalize(url.pathname)}`;
+        // Injected HTTP faults (emulator/README.md "Faults") apply to these routes too, e.g. "POST /api/v0/workergroups".
+        const { delayMs, error } = ctx.faults.http(route, {});
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
         const body = match?.route.pattern === "/api/v0/sign_cert" ? raw : parseJson(raw);
-        if (!match) reply = json(405, { detail: `Method "${method}" not allowed.` });
+        if (error) reply = json(error.status ?? 503, { success: false, error: "server_error", msg: `injected ${error.kind}` });
+        else if (!match) reply = json(405, { detail: `Method "${method}" not allowed.` });
         else if (match.route.auth === "account" && !(key && ctx.keys.has(key))) reply = json(401, { success: false, error: "auth_error", msg: "Invalid user key" });
         else if (body === undefined) reply = json(400, { success: false, error: "invalid_request", msg: "JSON parse error" });
         else reply = await match.route.run({ body, id: Number(match.params.id), url, key });

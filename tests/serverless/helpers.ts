@@ -1,6 +1,7 @@
 // Serverless test helpers: an emulator with short engine timings, an endpoint and worker group made
 // with our wire builders, and Vast's own Python client (tests/serverless/vast_client.py) run as a user.
 import { execFile } from "node:child_process";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
@@ -76,4 +77,63 @@ export async function vastClient(args: Record<string, unknown>, timeoutMs = 240_
 /** The order of the guide's documents by score, best first. */
 export function order(r: ClientResult): number[] {
   return (r.response?.results ?? []).map((x) => x.index);
+}
+
+export interface Outcome {
+  at: number;
+  ms: number;
+  status: number | string;
+  worker?: string;
+}
+
+/**
+ * Closed-loop load through the route with our client: `concurrency` loops, each request claiming
+ * `cost` load units (Vast's client's `cost` argument), until `until()` says stop. Every outcome is kept.
+ */
+export async function routeLoad(client: { request(path: string, payload: unknown, cost?: number): Promise<{ status: number; worker: string }> }, opts: { concurrency: number; cost: number; until: () => boolean }): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
+    while (!opts.until()) {
+      const t0 = Date.now();
+      try {
+        const r = await client.request("/v1/rerank", GUIDE, opts.cost);
+        out.push({ at: t0, ms: Date.now() - t0, status: r.status, worker: r.worker });
+      } catch (e) {
+        out.push({ at: t0, ms: Date.now() - t0, status: (e as Error).message });
+      }
+    }
+  }));
+  return out;
+}
+
+/** Polls `f` every 200 ms until it returns true, or throws after `ms`. */
+export async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A process inside the container whose launcher is `pid` (the first descendant in another network namespace). */
+export function containerProcess(pid: number): number {
+  const host = readlinkSync("/proc/self/ns/net");
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift() as number;
+    try {
+      if (readlinkSync(`/proc/${p}/ns/net`) !== host) return p;
+      for (const t of readdirSync(`/proc/${p}/task`)) queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error(`no process of container ${pid} in its own network namespace`);
+}
+
+/** HTTP status of GET http://127.0.0.1:<port><path> from inside the container's network namespace ("refused" if nothing listens). */
+export async function statusInside(pid: number, port: number, path = "/health"): Promise<string> {
+  const py = `import urllib.request,sys\ntry:\n  print(urllib.request.urlopen("http://127.0.0.1:${port}${path}", timeout=10).status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nexcept Exception:\n  print("refused")`;
+  const { stdout } = await run("nsenter", ["-t", String(containerProcess(pid)), "-n", "--", VASTAI_PYTHON, "-c", py], { timeout: 30_000 });
+  return stdout.trim();
 }

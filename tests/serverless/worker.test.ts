@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/index.ts";
 import { call } from "../emulator/helpers.ts";
-import { GUIDE, makeEndpoint, order, startServerless, vastClient } from "./helpers.ts";
+import { GUIDE, makeEndpoint, order, startServerless, statusInside, vastClient } from "./helpers.ts";
 
 const refused = (port: number) => new Promise<boolean>((resolve) => {
   const s = connect(port, "127.0.0.1");
@@ -44,6 +44,8 @@ describe("a worker: Vast's worker in front of loopback vLLM, reached with Vast's
     expect(workers.body).toEqual([expect.objectContaining({ status: "idle", workergroup_id: ep.wgId })]);
     const inst = emu.instances().find((i) => i.id === workers.body[0].id);
     expect(Object.keys(inst?.ports ?? {})).toEqual(["3000/tcp"]);
+    // vLLM serves on the container's loopback (keyless, behind the worker) and nowhere else.
+    expect(await statusInside(inst?._emulator.pid as number, 18000)).toBe("200");
     expect(await refused(18000)).toBe(true);
   });
 
