@@ -97,11 +97,13 @@ export class Autoscaler {
     const sent = typeof b.api_key === "string" ? b.api_key : key;
     if (sent !== ep.api_key && !(sent && this.ctx.keys.has(sent))) return json(401, { error: "Authentication failed" });
     const cost = typeof b.cost === "number" && Number.isFinite(b.cost) ? b.cost : 100;
-    const idx = typeof b.request_idx === "number" && b.request_idx > 0 ? b.request_idx : this.state.nextRequestIdx++;
+    // A re-poll names the request_idx it was given: it is the same request still waiting, not new load.
+    const repoll = typeof b.request_idx === "number" && b.request_idx > 0;
+    const idx = repoll ? (b.request_idx as number) : this.state.nextRequestIdx++;
     const now = Date.now();
     const ready = this.ready(ep);
     const list = this.state.routes.get(ep.id) ?? [];
-    list.push({ at: now, cost, served: ready.length > 0 });
+    list.push({ at: now, cost: repoll ? 0 : cost, served: ready.length > 0 });
     this.state.routes.set(ep.id, list.filter((r) => now - r.at < Math.max(this.timings.loadWindowMs, 60_000)));
     const requestId = randomBytes(8).toString("hex");
     if (!ready.length) {

@@ -18,6 +18,9 @@ export interface Isolated {
 
 function pipeTo(client: Socket, target: () => Socket): void {
   const upstream = target();
+  // Like docker-proxy: no Nagle on the relayed TCP side (else 40 ms delayed-ACK stalls per request).
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
   upstream.on("error", () => client.destroy());
   client.on("error", () => upstream.destroy());
   client.pipe(upstream);
