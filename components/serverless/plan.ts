@@ -48,6 +48,7 @@ export function validateServerless(cfg: DeploymentConfig): string[] {
   }
   for (const k of Object.keys(plan?.userEnv ?? {})) {
     if (k.startsWith("-p ")) problems.push(`vast-reranker:env maps "${k}": in serverless mode only the worker's port (${WORKER_PORT}) is published; vLLM listens on loopback only`);
+    else if (/["']/.test(plan?.userEnv[k] ?? "")) problems.push(`vast-reranker:env ${k}: a quote character cannot pass Vast's env string for a worker group's launch`);
     else if (RESERVED_ENV.test(k)) problems.push(`vast-reranker:env sets ${k}, which the serverless worker's launch sets itself${k === "VLLM_API_KEY" ? " (callers use the endpoint's key, output endpointKey)" : ""}`);
   }
   if (!problems.length) {

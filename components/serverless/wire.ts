@@ -29,9 +29,12 @@ export function endpointBody(name: string, s: ServerlessSettings): EndpointBody 
   };
 }
 
-/** One `-e K=V` / `-p A:B` string as Vast's CLI `--env` takes it (values quoted when they hold spaces). */
+/**
+ * One `-e K=V` / `-p A:B` string as Vast's CLI `--env` takes it: values holding spaces are quoted.
+ * Quote characters cannot pass Vast's env parser inside a value (validateServerless refuses them).
+ */
 export function envString(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => (k.startsWith("-") ? k : `-e ${k}=${/[\s'"]/.test(v) ? `"${v.replace(/"/g, "")}"` : v}`)).join(" ");
+  return Object.entries(env).map(([k, v]) => (k.startsWith("-") ? k : `-e ${k}=${/\s/.test(v) ? `"${v.replace(/["']/g, "")}"` : v.replace(/["']/g, "")}`)).join(" ");
 }
 
 /** `launch_args`: the `vastai create instance` flags that start a worker (image, env, disk, entrypoint, args). */
