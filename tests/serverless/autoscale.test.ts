@@ -32,8 +32,8 @@ describe("autoscaling through the route", () => {
 
   it("load adds a worker; a worker killed mid-traffic is re-routed around and replaced; no request fails", async () => {
     let stop = false;
-    const load = routeLoad(client, { concurrency: 3, cost: 4000, until: () => stop });
     const outcomes: Outcome[] = [];
+    const load = routeLoad(client, { concurrency: 3, cost: 4000, until: () => stop, sink: outcomes });
     try {
       await until(async () => (await idle()) === 2, 150_000, "two ready workers under load");
       const before = await workers();
@@ -43,9 +43,12 @@ describe("autoscaling through the route", () => {
       await until(async () => (await workers()).every((w) => w.id !== before[0].id), 30_000, "the dead worker released");
       await until(async () => (await idle()) === 2, 150_000, "a replacement worker ready");
       expect((await workers()).map((w) => w.id)).not.toContain(before[0].id);
+      // Keep the load on until the replacement has served too.
+      const urls = new Set(outcomes.map((o) => o.worker));
+      await until(() => outcomes.some((o) => o.worker && !urls.has(o.worker)) || new Set(outcomes.map((o) => o.worker)).size >= 3, 60_000, "the replacement serving");
     } finally {
       stop = true;
-      outcomes.push(...(await load));
+      await load;
     }
     const failed = outcomes.filter((o) => o.status !== 200);
     expect(failed).toEqual([]);

@@ -90,8 +90,8 @@ export interface Outcome {
  * Closed-loop load through the route with our client: `concurrency` loops, each request claiming
  * `cost` load units (Vast's client's `cost` argument), until `until()` says stop. Every outcome is kept.
  */
-export async function routeLoad(client: { request(path: string, payload: unknown, cost?: number): Promise<{ status: number; worker: string }> }, opts: { concurrency: number; cost: number; until: () => boolean }): Promise<Outcome[]> {
-  const out: Outcome[] = [];
+export async function routeLoad(client: { request(path: string, payload: unknown, cost?: number): Promise<{ status: number; worker: string }> }, opts: { concurrency: number; cost: number; until: () => boolean; sink?: Outcome[] }): Promise<Outcome[]> {
+  const out: Outcome[] = opts.sink ?? [];
   await Promise.all(Array.from({ length: opts.concurrency }, async () => {
     while (!opts.until()) {
       const t0 = Date.now();
