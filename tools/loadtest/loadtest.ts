@@ -1,9 +1,15 @@
 // Load test for a deployed reranker: concurrent /v1/rerank requests, throughput and latency.
 // Usage: npm run loadtest -- --stack dev  |  --url http://ip:port (key in RERANKER_API_KEY)
+// Serverless (vast-reranker:mode serverless): --stack finds routeUrl/endpointName/endpointKey, or
+// --route-url <engine>/route/ --endpoint-name N (key in RERANKER_API_KEY); every request goes through
+// the route as Vast's client does (components/client/serverless.ts), claiming --cost load units
+// (default 25 per document, Vast's 100 for the guide's four). --duration S runs for S seconds instead
+// of --requests.
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import { formatReport, makeWorkloads, progressBar, summarize, type Sample, type Workload } from "./stats.ts";
+import { ServerlessRerankClient } from "../../components/client/serverless.ts";
 
 const { values } = parseArgs({
   options: {
@@ -15,14 +21,24 @@ const { values } = parseArgs({
     docs: { type: "string", default: "20" },
     words: { type: "string", default: "40" },
     "compare-baseline": { type: "boolean", default: false },
+    "route-url": { type: "string" },
+    "endpoint-name": { type: "string" },
+    "ca-url": { type: "string" },
+    cost: { type: "string" },
+    duration: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
 
-function target(): { url: string; key: string; model: string } {
+function target(): { url: string; key: string; model: string; endpointName?: string } {
   if (values.stack) {
     const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as Record<string, string>;
+    if (out.routeUrl) return { url: out.routeUrl, key: out.endpointKey, model: values.model ?? out.model, endpointName: out.endpointName };
     return { url: out.endpoint, key: out.apiKey, model: values.model ?? out.model };
+  }
+  if (values["route-url"]) {
+    if (!values["endpoint-name"]) throw new Error("--route-url needs --endpoint-name (and the endpoint key in RERANKER_API_KEY)");
+    return { url: values["route-url"], key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base", endpointName: values["endpoint-name"] };
   }
   if (!values.url) throw new Error("give --stack <name> or --url http://ip:port (with RERANKER_API_KEY set)");
   return { url: values.url, key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base" };
@@ -40,10 +56,22 @@ type Sender = (w: Workload) => Promise<number>;
 const BASELINE_ROUNDS = 5;
 
 /** Runs `total` requests with `concurrency` workers; returns samples and wall time. */
-async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean): Promise<{ samples: Sample[]; seconds: number }> {
+async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean, durationMs = 0): Promise<{ samples: Sample[]; seconds: number }> {
   const samples: Sample[] = [];
   let next = 0;
   const t0 = performance.now();
+  // --duration: the workloads are reused in turn until the time is up.
+  if (durationMs > 0) {
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() - t0 < durationMs) {
+        const w = work[next++ % work.length];
+        const s = performance.now();
+        const status = await send(w).catch(() => 0);
+        samples.push({ ms: performance.now() - s, status, pairs: w.documents.length });
+      }
+    }));
+    return { samples, seconds: (performance.now() - t0) / 1000 };
+  }
   const tick = setInterval(() => showProgress && process.stderr.write(`\r${progressBar(samples.length, work.length)}`), 200);
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < work.length) {
@@ -80,7 +108,20 @@ export async function main(): Promise<void> {
   const progress = process.stderr.isTTY && !values.json;
   const result: Record<string, unknown> = { target: t.url, concurrency, docsPerRequest: work[0].documents.length };
   let report;
-  if (!values["compare-baseline"]) {
+  if (t.endpointName) {
+    // Serverless: through the route, re-routing as Vast's client does; a 200 must hold every result.
+    const caUrl = values["ca-url"] ?? (new URL(t.url).hostname === "run.vast.ai" ? undefined : `${new URL(t.url).origin}/static/jvastai_root.cer`);
+    const client = new ServerlessRerankClient({ routeUrl: t.url, endpointName: t.endpointName, endpointKey: t.key, caUrl, timeoutMs: 600_000 });
+    const cost = values.cost !== undefined ? Number(values.cost) : undefined;
+    const routed: Sender = async (w) => {
+      const r = await client.request("/v1/rerank", { model: t.model, query: w.query, documents: w.documents }, cost ?? 25 * w.documents.length);
+      return r.status === 200 && (r.body as { results?: unknown[] }).results?.length !== w.documents.length ? 598 : r.status;
+    };
+    const run = await drive(routed, work, concurrency, progress, Number(values.duration ?? 0) * 1000);
+    await client.close();
+    report = summarize(run.samples, run.seconds);
+    result.cost = cost ?? "25 per document";
+  } else if (!values["compare-baseline"]) {
     const run = await drive(tool, work, concurrency, progress);
     report = summarize(run.samples, run.seconds);
   } else {
