@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { ActualStatus, Offer, PortBinding } from "../components/vast/api/types.ts";
 import { priced } from "./market.ts";
-import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type InstanceRuntime, type Proc } from "./runtime.ts";
+import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type ContainerHook, type InstanceRuntime, type Proc } from "./runtime.ts";
 import type { FaultKind, FaultSpec, Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
 import { bootPlan, type BootPlan, type TailModel } from "./tail.ts";
@@ -47,12 +47,9 @@ export interface Rec {
   jupyterToken: string;
   /** Phase times and host fate from the tailed market model (null: the flat Settings timings). */
   plan: BootPlan | null;
-  /** Serverless workers: the container runs isolated (emulator/serverless/isolation.ts) with this extra env. */
+  /** A serverless worker: runs isolated (Instances.containerHook, emulator/serverless) with extra env. */
   container?: { extraEnv: Record<string, string>; stop?: () => void };
 }
-
-/** Wraps an isolated container's launch (set by emulator/serverless). */
-export type ContainerHook = (rec: Rec, argv: string[], env: Record<string, string>) => { argv: string[]; env: Record<string, string>; stop(): void };
 
 export interface RuntimeConfig {
   runtime: InstanceRuntime;
@@ -70,8 +67,7 @@ export class Instances {
   /** The market model with a tail (emulator/tail.ts); null = every host boots in the Settings timings. */
   tail: TailModel | null = null;
   private rentsPerMachine = new Map<number, number>();
-  /** Set by emulator/serverless: how an isolated container (rec.container) is started. */
-  containerHook: ContainerHook | null = null;
+  containerHook: ContainerHook<Rec> | null = null; // set by emulator/serverless
 
   constructor(settings: Settings, rt: RuntimeConfig, onFree: (offerId: number) => void) {
     this.settings = settings;
@@ -193,12 +189,8 @@ export class Instances {
       modelLoadMs: rec.plan?.modelLoadMs ?? this.settings.modelLoadMs,
       modelLoadFail: rec.faults.has("model_load_fail"),
     });
-    let run = { argv, env };
-    if (rec.container && this.containerHook) {
-      const wrapped = this.containerHook(rec, argv, { ...env, ...rec.container.extraEnv });
-      rec.container.stop = wrapped.stop;
-      run = wrapped;
-    }
+    const run = rec.container && this.containerHook ? this.containerHook(rec, argv, { ...env, ...rec.container.extraEnv }) : { argv, env, stop: () => undefined };
+    if (rec.container) rec.container.stop = run.stop;
     const proc = launch({ argv: run.argv, dir: rec.dir, logFile: rec.logFile, env: run.env });
     rec.proc = proc;
     void proc.exited.then((code) => {

@@ -104,6 +104,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Wraps an isolated container's launch (emulator/serverless/isolation.ts). */
+export type ContainerHook<R> = (rec: R, argv: string[], env: Record<string, string>) => { argv: string[]; env: Record<string, string>; stop(): void };
+
 export interface Proc {
   pid: number;
   child: ChildProcess;
