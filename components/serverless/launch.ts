@@ -39,6 +39,8 @@ export function workerScript(spec: VllmLaunchSpec): string {
   return [
     "set -eu",
     'if [ -z "${VR_ENDPOINT_KEY:-}" ]; then echo "vast-reranker: VR_ENDPOINT_KEY is empty; refusing to start" >&2; exit 78; fi',
+    // Vast's own start script's default: the engine the worker reports to (the platform may set it).
+    'export REPORT_ADDR="${REPORT_ADDR:-https://run.vast.ai}"',
     'd="${TMPDIR:-/tmp}/vast-reranker"',
     'mkdir -p "$d"',
     'cd "$d"',
