@@ -5,10 +5,16 @@
 // typed getters, and this module only reports what they refuse, naming each key. The rules about
 // what a value means (offers, image, launch, boot) live in components/vast/instance/validate.ts,
 // components/vast/offers/offerValidation.ts and components/vllm/launch.ts.
-import { Config } from "@pulumi/pulumi";
+import { Config, runtime } from "@pulumi/pulumi";
 import { RANK_BY, type OfferSelection } from "./vast/offers/offerQuery.ts";
+import { unknownKeyProblems } from "./configKeys.ts";
+import { MODES, instanceOnlyProblems, serverlessSettingsProblems, type DeploymentMode, type ServerlessSettings } from "./serverless/settings.ts";
 
 export interface DeploymentConfig {
+  /** instance (one or more rented instances, the default) or serverless (a Vast Serverless endpoint). */
+  mode: DeploymentMode;
+  /** Vast Serverless endpoint settings; read and checked in both modes, used in serverless mode. */
+  serverless: ServerlessSettings;
   model: string;
   /** Empty in Pulumi.yaml = the model id. */
   servedModelName: string;
@@ -78,7 +84,8 @@ export class ConfigError extends Error {
 /** Reads the `vast-reranker:*` keys; every problem is collected and reported together, naming its key. */
 export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter = new Config("vast-reranker")): DeploymentConfig {
   const cfg: TypedConfig = typeof source === "function" ? new Config("vast-reranker") : source;
-  const problems: string[] = [];
+  // Keys the program does not read would otherwise be ignored in silence (configKeys.ts).
+  const problems: string[] = unknownKeyProblems(Object.keys(runtime.allConfig()));
   const key = (k: string) => `vast-reranker:${k}`;
   const got = (k: string) => JSON.stringify(cfg.get(k));
 
@@ -128,7 +135,21 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
   const rankBy = str("rankBy");
   if (!(RANK_BY as readonly string[]).includes(rankBy)) problems.push(`${key("rankBy")} must be one of ${RANK_BY.map((r) => `"${r}"`).join(", ")} (got "${rankBy}")`);
   const model = str("model");
+  const mode = str("mode");
+  if (!(MODES as readonly string[]).includes(mode)) problems.push(`${key("mode")} must be ${MODES.map((m) => `"${m}"`).join(" or ")} (got "${mode}")`);
   const cfgOut: DeploymentConfig = {
+    mode: mode as DeploymentMode,
+    serverless: {
+      endpointName: str("endpointName"),
+      minLoad: num("minLoad"),
+      targetUtil: num("targetUtil"),
+      coldMult: num("coldMult"),
+      coldWorkers: num("coldWorkers"),
+      maxWorkers: num("maxWorkers"),
+      maxQueueTime: num("maxQueueTime"),
+      targetQueueTime: num("targetQueueTime"),
+      inactivityTimeout: num("inactivityTimeout"),
+    },
     model,
     servedModelName: str("servedModelName") || model,
     image: str("image"),
@@ -170,6 +191,8 @@ export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter =
     problems.push(`${key("race")} must be 1 (off) or 2 (rent two offers per replica, keep the first verified) (got ${cfgOut.race})`);
   }
   if (!["auto", "create-first", "delete-first"].includes(cfgOut.replaceOrder)) problems.push(`${key("replaceOrder")} must be "auto", "create-first" or "delete-first" (got "${cfgOut.replaceOrder}")`);
+  problems.push(...serverlessSettingsProblems(cfgOut.serverless));
+  if (cfgOut.mode === "serverless") problems.push(...instanceOnlyProblems(cfgOut));
   if (!cfgOut.labelPrefix.trim()) problems.push(`${key("labelPrefix")} is empty: the reaper and the label sweeper find instances by it`);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
   return cfgOut;

@@ -12,6 +12,7 @@ import type { OfferSelection } from "./vast/offers/offerQuery.ts";
 import type { ReplicaPlacement } from "./vast/instance/placement.ts";
 import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./config.ts";
 import { StackConfigError } from "./stackConfigError.ts";
+import { validateServerless } from "./serverless/plan.ts";
 import { ReplicaQuorumError, judgeQuorum, type FailedReplica, type ReplicaInfo, type ReplicaState } from "./replicaQuorum.ts";
 
 export type { FailedReplica, ReplicaInfo } from "./replicaQuorum.ts";
@@ -62,6 +63,7 @@ export function selectionFor(cfg: DeploymentConfig, image: string): OfferSelecti
  * instance provider's check applies again (validate.ts, offerValidation.ts) plus the vLLM launch's.
  */
 export function validateDeployment(cfg: DeploymentConfig): string[] {
+  if (cfg.mode === "serverless") return validateServerless(cfg);
   const problems = validateOfferSelection(cfg.selection).map((f) => configMessage(f.property, f.reason));
   // A token Vast's parse_env would drop without a word is refused here, before any rent.
   const envProblems = readEnvString(cfg.env).problems;

@@ -3,7 +3,7 @@
 import type { PortBinding } from "../components/vast/api/types.ts";
 import type { Rec, RuntimeConfig } from "./record.ts";
 import { OCI_EXEC_FAILED } from "./record.ts";
-import { appendLog, containerEnv, freePort, launch, launchArgv } from "./runtime.ts";
+import { appendLog, containerEnv, freePort, launch, launchArgv, type ContainerHook } from "./runtime.ts";
 import { publishedPorts } from "./validate.ts";
 
 /**
@@ -34,9 +34,10 @@ export function portBindings(hostPorts: Record<string, number>): Record<string, 
 
 /**
  * Starts the container's main process when its launch runs something (vLLM images in args mode).
- * `onExit(msg)` is called when it ends on its own while still the record's process.
+ * `onExit(msg)` is called when it ends on its own while still the record's process. A serverless
+ * worker (`rec.container`) runs through `hook` (emulator/serverless: isolated, extra env).
  */
-export function startContainer(rec: Rec, rt: RuntimeConfig, modelLoadMs: number, onExit: (msg: string) => void): void {
+export function startContainer(rec: Rec, rt: RuntimeConfig, modelLoadMs: number, onExit: (msg: string) => void, hook: ContainerHook<Rec> | null = null): void {
   const argv = launchArgv(rec.req);
   // Tailed market, a host that never serves: `running`, ports mapped, nothing ever listens.
   if (!argv || rec.plan?.fate.kind === "never_serve" || rec.faults.has("never_serve")) return;
@@ -51,7 +52,9 @@ export function startContainer(rec: Rec, rt: RuntimeConfig, modelLoadMs: number,
     modelLoadMs,
     modelLoadFail: rec.faults.has("model_load_fail"),
   });
-  const proc = launch({ argv, dir: rec.dir, logFile: rec.logFile, env });
+  const run = rec.container && hook ? hook(rec, argv, { ...env, ...rec.container.extraEnv }) : { argv, env, stop: () => undefined };
+  if (rec.container) rec.container.stop = run.stop;
+  const proc = launch({ argv: run.argv, dir: rec.dir, logFile: rec.logFile, env: run.env });
   rec.proc = proc;
   void proc.exited.then((code) => {
     if (proc.spawnError) appendLog(rec.logFile, `[emulator] could not exec ${argv[0]}: ${proc.spawnError}`);

@@ -14,6 +14,7 @@ import { defaultPython, INSTANCE_RUNTIMES, readLog, realVllmMissing } from "./ru
 import type { AdminInstance, EmulatorOptions, FaultSpec, RunningEmulator, Settings, StoredFault } from "./types.ts";
 import { handleVast, type Ctx } from "./vast-api.ts";
 import { toWire } from "./wire.ts";
+import { createServerless } from "./serverless/index.ts";
 
 export type { AdminInstance, EmulatorOptions, FaultKind, FaultSpec, LogEntry, RunningEmulator, Settings, StoredFault, Timings } from "./types.ts";
 export { VAST_RATE_LIMITS } from "./faults.ts";
@@ -64,6 +65,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const log = new RequestLog();
   let url = "";
   const ctx: Ctx = { settings, keys: new Set(keys), market, instances, faults, limiter, log, url: () => url, verbose: !!opts.verbose };
+  const serverless = createServerless(ctx, workDir, python, opts.serverless);
 
   const adminView = (id: number): AdminInstance | null => {
     const r = instances.recs.get(id);
@@ -89,7 +91,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const ref: { emu: RunningEmulator | null } = { emu: null }; // set once listening
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://127.0.0.1");
-    const handler = u.pathname === "/_emulator" || u.pathname.startsWith("/_emulator/") ? handleAdmin(ref.emu as RunningEmulator, req, res, u) : handleVast(ctx, req, res, u);
+    const handler = u.pathname === "/_emulator" || u.pathname.startsWith("/_emulator/") ? handleAdmin(ref.emu as RunningEmulator, req, res, u)
+      : serverless.handles(u.pathname) ? serverless.handle(req, res, u) : handleVast(ctx, req, res, u);
     handler.catch((e: Error) => {
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ success: false, error: "server_error", msg: e.message }));
@@ -106,6 +109,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
   url = `http://127.0.0.1:${port}`;
+  serverless.autoscaler.start();
 
   let stopping: Promise<void> | null = null;
   const emu: RunningEmulator = {
@@ -115,6 +119,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     port,
     stop() {
       stopping ??= (async () => {
+        serverless.stop();
         const closed = new Promise<void>((r) => server.close(() => r()));
         sockets.forEach((s) => s.destroy());
         await instances.shutdown();
@@ -123,6 +128,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       })();
       return stopping;
     },
+    serverless,
     requestLog: () => log.list(),
     routeCounts: () => log.routeCounts(),
     clearRequestLog: () => log.clear(),
@@ -153,6 +159,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       return market.all().length;
     },
     async reset() {
+      serverless.reset();
       await instances.shutdown();
       for (const r of instances.recs.values()) rmSync(r.dir, { recursive: true, force: true });
       instances.clear();

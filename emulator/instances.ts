@@ -2,7 +2,7 @@
 import type { Offer } from "../components/vast/api/types.ts";
 import { mapHostPorts, portBindings, startContainer } from "./container.ts";
 import { newRecord, OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, reprice, STALE_BUILD_MSG, type Rec, type RuntimeConfig } from "./record.ts";
-import { kill } from "./runtime.ts";
+import { kill, type ContainerHook } from "./runtime.ts";
 import type { FaultSpec, Settings } from "./types.ts";
 import type { CreateRequest } from "./validate.ts";
 import { bootPlan, type TailModel } from "./tail.ts";
@@ -20,6 +20,7 @@ export class Instances {
   /** The market model with a tail (emulator/tail.ts); null = every host boots in the Settings timings. */
   tail: TailModel | null = null;
   private rentsPerMachine = new Map<number, number>();
+  containerHook: ContainerHook<Rec> | null = null; // set by emulator/serverless
 
   constructor(settings: Settings, rt: RuntimeConfig, onFree: (offerId: number) => void) {
     this.settings = settings;
@@ -99,7 +100,7 @@ export class Instances {
     rec.statusMsg = `success, running ${rec.req.image.replace(/:/g, "_")}/${rec.req.runtype.split(/\s+/)[0]}`;
     const stale = rec.faults.get("stale_status_msg");
     if (stale) rec.statusMsg = stale.message ?? STALE_BUILD_MSG; // a running instance keeps old error text
-    startContainer(rec, this.rt, rec.plan?.modelLoadMs ?? this.settings.modelLoadMs, (msg) => this.toExited(rec, msg));
+    startContainer(rec, this.rt, rec.plan?.modelLoadMs ?? this.settings.modelLoadMs, (msg) => this.toExited(rec, msg), this.containerHook);
     const off = rec.faults.get("offline_after_running");
     if (off) this.after(rec, off.delayMs ?? 0, () => this.toOffline(rec));
     const van = rec.faults.get("vanish");
@@ -111,6 +112,7 @@ export class Instances {
   private async stopProc(rec: Rec): Promise<void> {
     const p = rec.proc;
     rec.proc = null;
+    rec.container?.stop?.();
     if (p) await kill(p);
   }
 

@@ -52,6 +52,8 @@ export interface Rec {
   jupyterToken: string;
   /** Phase times and host fate from the tailed market model (null: the flat Settings timings). */
   plan: BootPlan | null;
+  /** A serverless worker: runs isolated (Instances.containerHook, emulator/serverless) with extra env. */
+  container?: { extraEnv: Record<string, string>; stop?: () => void };
 }
 
 export interface RuntimeConfig {

@@ -73,7 +73,7 @@ export function containerEnv(c: ContainerInfo): Record<string, string> {
     HOME: c.dir,
     TMPDIR: c.dir,
     PUBLIC_IPADDR: "127.0.0.1",
-    CONTAINER_ID: `C.${c.id}`,
+    CONTAINER_ID: String(c.id), // Vast: the numeric instance id (VAST_CONTAINERLABEL is "C.<id>")
     VAST_CONTAINERLABEL: `C.${c.id}`,
     VAST_EMULATOR_PYTHON: c.python,
     VAST_EMULATOR_PORT_MAP: ports.filter(([k]) => k.endsWith("/tcp")).map(([k, v]) => `${k.split("/")[0]}=${v}`).join(","),
@@ -106,6 +106,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Wraps an isolated container's launch (emulator/serverless/isolation.ts). */
+export type ContainerHook<R> = (rec: R, argv: string[], env: Record<string, string>) => { argv: string[]; env: Record<string, string>; stop(): void };
 
 export interface Proc {
   pid: number;

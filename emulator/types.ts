@@ -85,6 +85,8 @@ export interface EmulatorOptions extends Partial<Settings> {
   tail?: Partial<import("./tail.ts").TailModel>;
   /** Log every API request to stderr. */
   verbose?: boolean;
+  /** Vast Serverless engine timings (emulator/serverless/autoscaler.ts); defaults DEFAULT_SCALER_TIMINGS. */
+  serverless?: Partial<import("./serverless/autoscaler.ts").ScalerTimings>;
 }
 
 export interface LogEntry {
@@ -119,6 +121,8 @@ export interface StoredFault extends FaultSpec {
 
 export interface RunningEmulator {
   url: string;
+  /** Vast Serverless: endpoints, worker groups, workers, the engine (emulator/serverless/). */
+  serverless: import("./serverless/index.ts").Serverless;
   apiKey: string;
   apiKeys: string[];
   port: number;

@@ -5,17 +5,21 @@
 # instead of the fast stand-in; the first run installs it (scripts/setup-vllm.sh, several GB).
 # --replicas N: N verified replicas on distinct machines; the rerank goes through the failover client
 # (components/client/failover.ts), and with N > 1 the demo kills replica 0's server to show failover.
+# --serverless: vast-reranker:mode serverless (a Vast Serverless endpoint in the emulator's control plane,
+# workers running Vast's own worker); the rerank goes through Vast's own Python client and through ours.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 keep=0
 runtime=standin
 replicas=1
-usage() { echo "usage: npm run demo [-- --keep] [-- --real-vllm] [-- --replicas N]" >&2; exit 2; }
+serverless=0
+usage() { echo "usage: npm run demo [-- --keep] [-- --real-vllm] [-- --replicas N] [-- --serverless]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
     --real-vllm) runtime=vllm ;;
+    --serverless) serverless=1 ;;
     --replicas) [ $# -ge 2 ] || usage; replicas="$2"; shift ;;
     --replicas=*) replicas="${1#--replicas=}" ;;
     *) usage ;;
@@ -99,6 +103,7 @@ if [ "$runtime" = vllm ]; then
   pulumi config set vast-reranker:probeTimeoutSeconds 600 --stack local
 fi
 pulumi config set vast-reranker:replicas "$replicas" --stack local
+if [ "$serverless" = 1 ]; then pulumi config set vast-reranker:mode serverless --stack local; fi
 echo "== pulumi up (stack local)"
 run pulumi up --yes --stack local --non-interactive --suppress-progress
 echo "== outputs"
@@ -114,6 +119,20 @@ rerank() {
         for (const r of JSON.parse(s)) console.log(`Score: ${r.score.toFixed(6)} | ${r.text.slice(0, 60)}...`);
       });'
 }
+if [ "$serverless" = 1 ]; then
+  get() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$out" "$1"; }
+  echo "== the guide's example through Vast's own Python client (vastai.serverless.client), holding only the endpoint's key"
+  ENDPOINT_NAME="$(get endpointName)" ENDPOINT_ID="$(get endpointId)" ENDPOINT_KEY="$(get endpointKey)" VAST_URL="$VAST_API_URL" \
+    "$root/.cache/vastai-venv/bin/python" "$root/examples/serverless/rerank.py"
+  echo "== the same through our TypeScript client (components/client/serverless.ts)"
+  ROUTE_URL="$(get routeUrl)" ENDPOINT_NAME="$(get endpointName)" ENDPOINT_KEY="$(get endpointKey)" CA_URL="$VAST_API_URL/static/jvastai_root.cer" \
+    node "$root/examples/serverless/rerank.ts"
+  echo "== the endpoint's workers (Vast's get_endpoint_workers)"
+  "$root/.cache/vastai-venv/bin/vastai" --url "$VAST_API_URL" --api-key "$VAST_API_KEY" --raw get endpt-workers "$(get endpointId)" 2>/dev/null \
+    | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const w of JSON.parse(s))console.log(`   worker ${w.id}: ${w.status}, perf ${Number(w.measured_perf).toFixed(0)}`)})' || true
+  stage=done
+  exit 0
+fi
 echo "== the guide's example through the failover client (Cohere's rerank request shape) over $replicas replica(s)"
 rerank
 if [ "$replicas" -gt 1 ]; then

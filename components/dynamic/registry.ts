@@ -35,6 +35,16 @@ export const PROVIDERS = {
     exportName: "VastLabelSweeperProvider",
     methods: ["configure", "create", "diff", "update", "read", "delete"],
   },
+  "vast:ServerlessEndpoint": {
+    module: "components/serverless/providers.ts",
+    exportName: "VastServerlessEndpointProvider",
+    methods: ["configure", "check", "diff", "create", "read", "update", "delete"],
+  },
+  "vast:ServerlessWorkerGroup": {
+    module: "components/serverless/providers.ts",
+    exportName: "VastWorkerGroupProvider",
+    methods: ["configure", "check", "diff", "create", "read", "update", "delete"],
+  },
 } as const satisfies Record<string, RegisteredProvider>;
 
 export type ProviderName = keyof typeof PROVIDERS;
@@ -43,4 +53,6 @@ export type ProviderName = keyof typeof PROVIDERS;
 export const RECORDED_IN_STATE: readonly { module: string; exportName: string }[] = [
   { module: "components/vast/providers.ts", exportName: "VastInstanceProvider" },
   { module: "components/vast/providers.ts", exportName: "VastLabelSweeperProvider" },
+  { module: "components/serverless/providers.ts", exportName: "VastServerlessEndpointProvider" },
+  { module: "components/serverless/providers.ts", exportName: "VastWorkerGroupProvider" },
 ];

@@ -12,6 +12,7 @@
 // image with an offer filter `cuda_max_good >= minCudaForImage(image)`.
 import { GUARD_CLASS, GUARD_MODULE, GUARD_SOURCE_GZIP_BASE64 } from "./guardSource.ts";
 import { imageProblem, imageTag, launchSizeProblem } from "../vast/instance/validate.ts";
+import { modelIdProblem } from "./modelId.ts";
 
 export const VLLM_PORT = 8000;
 /** First vLLM release with the CVE-2026-48746 fix. */
@@ -135,6 +136,10 @@ export function validateVllmLaunchSpec(spec: VllmLaunchSpec): SpecProblem[] {
   }
   if (!spec.model?.trim()) add("model", "model is empty: set a Hugging Face model id, or `pulumi config rm vast-reranker:model` for the one in Pulumi.yaml");
   else if (spec.model.startsWith("-")) add("model", `"${spec.model}" starts with "-" and would be read as a flag`);
+  else {
+    const bad = modelIdProblem(spec.model);
+    if (bad) add("model", bad);
+  }
   if (spec.servedModelName !== undefined && !spec.servedModelName.trim()) add("servedModelName", "is empty");
   const len = spec.maxModelLen;
   if (len !== undefined && !(Number.isInteger(len) && len > 0)) add("maxModelLen", `must be a positive integer, got ${len}`);

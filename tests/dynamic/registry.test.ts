@@ -102,4 +102,18 @@ describe("loader texts already in stack state", () => {
     await destroyer.delete(id, outs);
     expect(live(emu).map((i) => String(i.id))).not.toContain(orphan.id);
   });
+
+  it("vast:ServerlessEndpoint and vast:ServerlessWorkerGroup: the recorded texts' deletes remove the group, the endpoint and every worker instance", async () => {
+    const { makeEndpoint, vastClient, GUIDE } = await import("../serverless/helpers.ts");
+    const ep = await makeEndpoint(emu, "registry-ep", { coldWorkers: 0, maxWorkers: 1 });
+    const [served] = await vastClient({ emulator: emu.url, endpoint_key: ep.key, endpoint_name: "registry-ep", endpoint_id: ep.id, payload: GUIDE });
+    expect(served.ok).toBe(true);
+    expect(live(emu)).toHaveLength(1);
+    const wg = await hostLoad(textOf("pulumi-nodejs:dynamic/vast:ServerlessWorkerGroup"), emu);
+    await wg.delete(String(ep.wgId), { endpointId: ep.id });
+    expect(live(emu)).toEqual([]);
+    const endpoint = await hostLoad(textOf("pulumi-nodejs:dynamic/vast:ServerlessEndpoint"), emu);
+    await endpoint.delete(String(ep.id), { endpointName: "registry-ep" });
+    expect(emu.serverless.state.endpoints.has(ep.id)).toBe(false);
+  }, 300_000);
 });

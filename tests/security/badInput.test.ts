@@ -50,6 +50,8 @@ const BATCHES: Batch[] = [
     { key: "extraArgs", value: "--gpu-memory-utilization 0.5", type: "array<string>" },
     { key: "regions", value: "US", type: "array<string>" },
     { key: "gpuNames", value: "RTX 4090", type: "array<string>" },
+    { key: "coldWorkers", value: "one", type: "integer" },
+    { key: "maxWorkers", value: "many", type: "integer" },
   ].map((c) => ({ name: `type of ${c.key}`, cases: [{ key: c.key, value: c.value, expect: typed(c.key, c.type) }] })),
   {
     name: "values that do not parse",
@@ -140,6 +142,48 @@ const BATCHES: Batch[] = [
       { key: "env", value: `-p 8000:8000 -e HF_TOKEN=${"x".repeat(300)}`, expect: /env HF_TOKEN is 300 characters; Vast accepts 256 per variable/ },
     ],
   },
+  // An unknown key in the project's namespace is refused with the closest known key (issue 20).
+  {
+    name: "unknown keys and a mode the program does not know",
+    cases: [
+      { key: "replica", value: 3, expect: /vast-reranker:replica is not a vast-reranker setting; did you mean vast-reranker:replicas\?/ },
+      { key: "mode", value: "servrless", expect: /vast-reranker:mode must be "instance" or "serverless" \(got "servrless"\)/ },
+    ],
+  },
+  // References that cannot work on any host fail before a rent, in both modes.
+  {
+    name: "an invalid digest and a model path (instance mode)",
+    command: "up",
+    cases: [
+      { key: "image", value: "vllm/vllm-openai@sha256:zz", expect: /vast-reranker:image "vllm\/vllm-openai@sha256:zz" has an invalid sha256 digest/ },
+      { key: "model", value: "../../etc/passwd", expect: /vast-reranker:model: "\.\.\/\.\.\/etc\/passwd" is neither a Hugging Face model id/ },
+    ],
+  },
+  {
+    name: "serverless: an invalid digest, a model with spaces",
+    command: "up",
+    extra: { mode: "serverless" },
+    cases: [
+      { key: "image", value: "@sha256:zz", expect: /vast-reranker:image "@sha256:zz" has an invalid sha256 digest/ },
+      { key: "model", value: "BAAI/bge reranker", expect: /vast-reranker:model: "BAAI\/bge reranker" contains whitespace/ },
+    ],
+  },
+  {
+    name: "serverless: autoscaling knobs",
+    command: "up",
+    extra: { mode: "serverless" },
+    cases: [
+      { key: "endpointName", value: "my endpoint", expect: /vast-reranker:endpointName "my endpoint" is not a valid Vast endpoint name/ },
+      { key: "minLoad", value: -1, expect: /vast-reranker:minLoad must be >= 0 \(got -1\)/ },
+      { key: "targetUtil", value: 1.5, expect: /vast-reranker:targetUtil must be in \(0, 1\]/ },
+      { key: "coldMult", value: "lots", expect: /vast-reranker:coldMult must be a number \(got "lots"\)/ },
+      { key: "coldWorkers", value: 30, expect: /vast-reranker:coldWorkers \(30\) must not exceed vast-reranker:maxWorkers/ },
+      { key: "maxQueueTime", value: 0, expect: /vast-reranker:maxQueueTime must be > 0 seconds/ },
+      { key: "targetQueueTime", value: -5, expect: /vast-reranker:targetQueueTime must be > 0 seconds/ },
+      { key: "inactivityTimeout", value: "never", expect: /vast-reranker:inactivityTimeout must be a number \(got "never"\)/ },
+    ],
+  },
+  { name: "serverless: too many workers", extra: { mode: "serverless" }, cases: [{ key: "maxWorkers", value: 50, expect: /vast-reranker:maxWorkers must be an integer from 1 to 20 \(got 50\)/ }] },
   { name: "replicas above the bound", cases: [{ key: "replicas", value: 6, expect: /vast-reranker:replicas must be an integer from 1 to 5 \(got 6\)/ }] },
   { name: "vast:apiUrl without a scheme", cases: [{ key: "vast:apiUrl", value: "console.vast.ai", expect: /vast:apiUrl "console\.vast\.ai" is not an http\(s\) URL/ }] },
 ];
@@ -189,6 +233,8 @@ it("drives every key of Pulumi.yaml except the free-form ones", () => {
   // Any string is a valid rotation token; any route list is one the probe may tolerate (it matches
   // what it names). (A label prefix may be any non-empty string: it is slugged into the label.)
   const freeForm = ["apiKeyRotation", "probeExpectOpen"];
+  // mode and the serverless knobs are driven above; the extra's mode counts too.
+  for (const b of BATCHES) for (const k of Object.keys(b.extra ?? {})) driven.add(k);
   expect(declared.length).toBeGreaterThan(20);
   expect(declared.filter((k) => !driven.has(k) && !freeForm.includes(k))).toEqual([]);
   for (const k of ["vast:apiUrl", "vast:apiKey"]) expect(driven.has(k)).toBe(true);
@@ -229,5 +275,7 @@ describe("afterwards", () => {
   it(`the emulator never saw a rent call nor held an instance (${caseCount} cases)`, () => {
     expect(emu.routeCounts()["PUT /api/v0/asks/:id"] ?? 0).toBe(0);
     expect(emu.instances()).toEqual([]);
+    expect(emu.routeCounts()["POST /api/v0/endptjobs"] ?? 0).toBe(0);
+    expect(emu.serverless.state.endpoints.size).toBe(0);
   });
 });

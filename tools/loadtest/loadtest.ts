@@ -3,11 +3,17 @@
 // power-of-two-choices on requests in flight; a replica whose request failed is skipped for the
 // client's cool-down). No retries: a failed request is counted, per replica.
 // Usage: npm run loadtest -- --stack dev  |  --url http://ip:port [--url …] (key in RERANKER_API_KEY)
+// Serverless (vast-reranker:mode serverless): --stack finds routeUrl/endpointName/endpointKey, or
+// --route-url <engine>/route/ --endpoint-name N (key in RERANKER_API_KEY); every request goes through
+// the route as Vast's client does (components/client/serverless.ts), claiming --cost load units
+// (default 25 per document, Vast's 100 for the guide's four). --duration S runs for S seconds instead
+// of --requests.
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import { chooseReplica } from "../../components/client/choice.ts";
 import { formatReport, makeWorkloads, progressBar, rng, summarize, type Sample, type Workload } from "./stats.ts";
+import { ServerlessRerankClient } from "../../components/client/serverless.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,18 +26,29 @@ const { values } = parseArgs({
     words: { type: "string", default: "40" },
     "compare-baseline": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    "route-url": { type: "string" },
+    "endpoint-name": { type: "string" },
+    "ca-url": { type: "string" },
+    cost: { type: "string" },
+    duration: { type: "string" },
   },
 });
 
 /** The client's default cool-down (components/client/failover.ts). */
 const COOLDOWN_MS = 30_000;
 
-function target(): { endpoints: string[]; key: string; model: string } {
+/** Replicas' base URLs, or (serverless) the route URL with the endpoint's name. */
+function target(): { endpoints: string[]; key: string; model: string; endpointName?: string } {
   if (values.stack) {
-    const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as { endpoint?: string; endpoints?: string[]; apiKey: string; model?: string };
+    const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", values.stack], { encoding: "utf8" })) as { endpoint?: string; endpoints?: string[]; apiKey: string; model?: string; routeUrl?: string; endpointKey?: string; endpointName?: string };
+    if (out.routeUrl) return { endpoints: [out.routeUrl], key: out.endpointKey ?? "", model: values.model ?? out.model ?? "BAAI/bge-reranker-base", endpointName: out.endpointName };
     const endpoints = out.endpoints?.length ? out.endpoints : out.endpoint ? [out.endpoint] : [];
     if (!endpoints.length) throw new Error(`stack ${values.stack} has no \`endpoints\` or \`endpoint\` output: run \`pulumi up\` first`);
     return { endpoints, key: out.apiKey, model: values.model ?? out.model ?? "BAAI/bge-reranker-base" };
+  }
+  if (values["route-url"]) {
+    if (!values["endpoint-name"]) throw new Error("--route-url needs --endpoint-name (and the endpoint key in RERANKER_API_KEY)");
+    return { endpoints: [values["route-url"]], key: process.env.RERANKER_API_KEY ?? "", model: values.model ?? "BAAI/bge-reranker-base", endpointName: values["endpoint-name"] };
   }
   const urls = (values.url ?? []).flatMap((u) => u.split(",")).map((u) => u.trim().replace(/\/+$/, "")).filter(Boolean);
   if (!urls.length) throw new Error("give --stack <name> or --url http://ip:port (repeat --url, or separate with commas, for several replicas; key in RERANKER_API_KEY)");
@@ -54,19 +71,21 @@ const replicaFailed = (status: number) => status === 0 || status === 429 || stat
 
 /**
  * Runs the workload with `concurrency` workers, each request to the replica chooseReplica picks (the
- * draws seeded, so runs are comparable); returns samples and wall time.
+ * draws seeded, so runs are comparable); returns samples and wall time. With `durationMs` the
+ * workloads are reused in turn until the time is up.
  */
-async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean, endpoints: string[]): Promise<{ samples: Sample[]; seconds: number }> {
+async function drive(send: Sender, work: Workload[], concurrency: number, showProgress: boolean, endpoints: string[], durationMs = 0): Promise<{ samples: Sample[]; seconds: number }> {
   const samples: Sample[] = [];
   const outstanding = new Map(endpoints.map((e) => [e, 0]));
   const failedAt = new Map<string, number>();
   const random = rng(1);
   let next = 0;
   const t0 = performance.now();
-  const tick = setInterval(() => showProgress && process.stderr.write(`\r${progressBar(samples.length, work.length)}`), 200);
+  const more = () => (durationMs > 0 ? performance.now() - t0 < durationMs : next < work.length);
+  const tick = setInterval(() => showProgress && !durationMs && process.stderr.write(`\r${progressBar(samples.length, work.length)}`), 200);
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < work.length) {
-      const w = work[next++];
+    while (more()) {
+      const w = work[next++ % work.length];
       const views = endpoints.map((endpoint) => ({ endpoint, outstanding: outstanding.get(endpoint) as number, failedAt: failedAt.get(endpoint) }));
       const endpoint = chooseReplica(views, { strategy: "spread", now: Date.now(), cooldownMs: COOLDOWN_MS, random }) as string;
       outstanding.set(endpoint, (outstanding.get(endpoint) as number) + 1);
@@ -79,7 +98,7 @@ async function drive(send: Sender, work: Workload[], concurrency: number, showPr
     }
   }));
   clearInterval(tick);
-  if (showProgress) process.stderr.write(`\r${progressBar(samples.length, work.length)}\n`);
+  if (showProgress && !durationMs) process.stderr.write(`\r${progressBar(samples.length, work.length)}\n`);
   return { samples, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -104,8 +123,22 @@ export async function main(): Promise<void> {
   const progress = process.stderr.isTTY && !values.json;
   const result: Record<string, unknown> = { endpoints: t.endpoints, concurrency, docsPerRequest: work[0].documents.length };
   let report;
-  if (!values["compare-baseline"]) {
-    const run = await drive(tool, work, concurrency, progress, t.endpoints);
+  if (t.endpointName) {
+    // Serverless: through the route, re-routing as Vast's client does; a 200 must hold every result.
+    const routeUrl = t.endpoints[0];
+    const caUrl = values["ca-url"] ?? (new URL(routeUrl).hostname === "run.vast.ai" ? undefined : `${new URL(routeUrl).origin}/static/jvastai_root.cer`);
+    const client = new ServerlessRerankClient({ routeUrl, endpointName: t.endpointName, endpointKey: t.key, caUrl, timeoutMs: 600_000 });
+    const cost = values.cost !== undefined ? Number(values.cost) : undefined;
+    const routed: Sender = async (w) => {
+      const r = await client.request("/v1/rerank", { model: t.model, query: w.query, documents: w.documents }, cost ?? 25 * w.documents.length);
+      return r.status === 200 && (r.body as { results?: unknown[] }).results?.length !== w.documents.length ? 598 : r.status;
+    };
+    const run = await drive(routed, work, concurrency, progress, t.endpoints, Number(values.duration ?? 0) * 1000);
+    await client.close();
+    report = summarize(run.samples, run.seconds);
+    result.cost = cost ?? "25 per document";
+  } else if (!values["compare-baseline"]) {
+    const run = await drive(tool, work, concurrency, progress, t.endpoints, Number(values.duration ?? 0) * 1000);
     report = summarize(run.samples, run.seconds, t.endpoints);
   } else {
     // Both paths warmed up (connections, JIT), then interleaved rounds that alternate which side goes

@@ -3,6 +3,7 @@
 // both call these, so a value is judged the same way wherever it is checked.
 import { validateOfferSelection } from "../offers/offerValidation.ts";
 import type { VastInstanceInputs } from "./instanceLogic.ts";
+import { imageReferenceProblem } from "./imageReference.ts";
 
 export interface InputFailure {
   property: string;
@@ -25,6 +26,8 @@ export function imageProblem(image: unknown): string | undefined {
   const ref = typeof image === "string" ? image.trim() : "";
   if (!ref) return "is empty: set a pinned image, or `pulumi config rm vast-reranker:image` for the one Pulumi.yaml pins";
   if (/\s/.test(ref)) return `"${ref}" contains whitespace`;
+  const invalid = imageReferenceProblem(ref);
+  if (invalid) return invalid;
   const tag = imageTag(ref);
   if (tag === undefined) return ref.includes("@") ? undefined : `"${ref}" has no tag: pin a version, e.g. ${ref}:<version>`;
   if (/^(latest|nightly|main)(\b|$)/.test(tag)) return `"${ref}" uses :${tag}, a moving tag: pin a version so every deploy runs the same server`;

@@ -1,0 +1,83 @@
+// A worker group's `launch_args`: the `vastai create instance` flags as one string (Vast's CLI help:
+// "--onstart onstart_wget.sh --env '-e ...' --image ... --disk 64"). Split as a POSIX shell would and
+// mapped to the create-instance body the CLI sends (the emulator's choice of how Vast's server reads
+// it: docs/vast-api.md, "Vast Serverless").
+
+/** POSIX shell word splitting: '…' literal, "…" with \\ \" \$ \` escapes, \\ outside quotes. */
+export function shellSplit(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "'") {
+      const end = s.indexOf("'", i + 1);
+      if (end < 0) throw new Error("unterminated ' in launch_args");
+      cur += s.slice(i + 1, end);
+      i = end;
+      inWord = true;
+    } else if (c === '"') {
+      i++;
+      for (; i < s.length && s[i] !== '"'; i++) {
+        if (s[i] === "\\" && i + 1 < s.length && '"\\$`\n'.includes(s[i + 1])) i++;
+        cur += s[i];
+      }
+      if (i >= s.length) throw new Error('unterminated " in launch_args');
+      inWord = true;
+    } else if (c === "\\" && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+const VALUED = new Set(["--image", "--env", "--disk", "--onstart-cmd", "--entrypoint", "--label", "--login", "--onstart"]);
+
+/** launch_args → a create-instance body (as `vastai create instance` builds it), or an error. */
+export function createBodyFromLaunchArgs(launchArgs: string): { body: Record<string, unknown> } | { error: string } {
+  let words: string[];
+  try {
+    words = shellSplit(launchArgs);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  const v: Record<string, string> = {};
+  let args: string[] | undefined;
+  const flags = new Set<string>();
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === "--args") {
+      args = words.slice(i + 1); // argparse.REMAINDER
+      break;
+    }
+    if (VALUED.has(w)) {
+      if (i + 1 >= words.length) return { error: `${w} expects a value` };
+      v[w] = words[++i];
+    } else if (w === "--ssh" || w === "--jupyter" || w === "--direct") flags.add(w);
+    else return { error: `unrecognized launch argument ${JSON.stringify(w)}` };
+  }
+  if (!v["--image"]) return { error: "launch_args has no --image" };
+  const runtype = args !== undefined || v["--entrypoint"] ? "args" : flags.has("--jupyter") ? "jupyter" : "ssh";
+  const direct = flags.has("--direct") ? "_direc" : "";
+  return {
+    body: {
+      client_id: "me",
+      image: v["--image"],
+      env: v["--env"] ?? "",
+      disk: v["--disk"] !== undefined ? Number(v["--disk"]) : 10,
+      label: v["--label"] ?? null,
+      onstart: v["--entrypoint"] ?? v["--onstart-cmd"] ?? null,
+      runtype: runtype === "args" ? "args" : `${runtype}${direct}`,
+      args: args && args.length ? args : null,
+    },
+  };
+}
