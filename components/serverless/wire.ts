@@ -2,21 +2,13 @@
 // PyPI vastai 1.9.1 (vastai/api/endpoints.py: create/update endpoint and workergroup) and
 // docs/vast-api.md ("Vast Serverless"). No I/O.
 import { shQuote } from "../vllm/launch.ts";
+import type { EndpointGroupKnobs } from "../vast/api/types.ts";
 import type { ServerlessSettings } from "./settings.ts";
 import type { WorkerLaunch } from "./launch.ts";
 
-export interface EndpointBody {
+export interface EndpointBody extends EndpointGroupKnobs {
   client_id: "me";
   endpoint_name: string;
-  min_load: number;
-  min_cold_load: number;
-  target_util: number;
-  cold_mult: number;
-  cold_workers: number;
-  max_workers: number;
-  max_queue_time: number;
-  target_queue_time: number;
-  inactivity_timeout: number;
   autoscaler_instance: "prod";
 }
 

@@ -2,7 +2,7 @@
 // `unshare --net --mount`, the container's published ports are served on their host ports by
 // relaying to Unix sockets in the instance dir, and the emulator's own port is offered inside
 // through another socket. So only what a Docker host would expose is reachable from outside.
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,4 +71,20 @@ export function isolate(opts: { dir: string; python: string; argv: string[]; env
       sockets.forEach((s) => s.destroy());
     },
   };
+}
+
+/** A process inside an isolated worker's container: the first descendant of `pid` in another network namespace. */
+export function containerProcess(pid: number): number {
+  const host = readlinkSync("/proc/self/ns/net");
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift() as number;
+    try {
+      if (readlinkSync(`/proc/${p}/ns/net`) !== host) return p;
+      for (const t of readdirSync(`/proc/${p}/task`)) queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error("worker container not found");
 }

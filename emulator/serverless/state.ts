@@ -1,19 +1,11 @@
 // Vast Serverless records in the emulator: endpoint groups, worker groups, workers. Wire shapes follow
 // PyPI vastai's requests and docs/vast-api.md ("Vast Serverless"); the autoscaler is ./autoscaler.ts.
 import { randomBytes } from "node:crypto";
+import type { EndpointGroupKnobs } from "../../components/vast/api/types.ts";
 
-export interface EndpointRec {
+export interface EndpointRec extends EndpointGroupKnobs {
   id: number;
   endpoint_name: string;
-  min_load: number;
-  min_cold_load: number;
-  target_util: number;
-  cold_mult: number;
-  cold_workers: number;
-  max_workers: number;
-  max_queue_time: number;
-  target_queue_time: number;
-  inactivity_timeout: number;
   endpoint_state: "active" | "suspended" | "stopped";
   api_key: string;
   user_id: number;

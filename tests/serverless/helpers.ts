@@ -1,11 +1,11 @@
 // Serverless test helpers: an emulator with short engine timings, an endpoint and worker group made
 // with our wire builders, and Vast's own Python client (tests/serverless/vast_client.py) run as a user.
 import { execFile } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator/index.ts";
+import { containerProcess } from "../../emulator/serverless/isolation.ts";
 import { buildWorkerLaunch } from "../../components/serverless/launch.ts";
 import { endpointBody, launchArgs, workerGroupBody } from "../../components/serverless/wire.ts";
 import type { ServerlessSettings } from "../../components/serverless/settings.ts";
@@ -113,22 +113,6 @@ export async function until(f: () => boolean | Promise<boolean>, ms: number, wha
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** A process inside the container whose launcher is `pid` (the first descendant in another network namespace). */
-export function containerProcess(pid: number): number {
-  const host = readlinkSync("/proc/self/ns/net");
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift() as number;
-    try {
-      if (readlinkSync(`/proc/${p}/ns/net`) !== host) return p;
-      for (const t of readdirSync(`/proc/${p}/task`)) queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error(`no process of container ${pid} in its own network namespace`);
 }
 
 /** HTTP status of GET http://127.0.0.1:<port><path> from inside the container's network namespace ("refused" if nothing listens). */

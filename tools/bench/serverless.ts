@@ -7,13 +7,14 @@
 // Run: node tools/bench/serverless.ts [--requests N] [--runtime standin|vllm]. Stops everything it
 // started (emulator, workers, pulumi) when done, on failure and on SIGINT/SIGTERM.
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
+import { containerProcess } from "../../emulator/serverless/isolation.ts";
 import { ServerlessRerankClient } from "../../components/client/serverless.ts";
 import { GUIDE_DOCUMENTS, GUIDE_QUERY } from "../../components/readiness/verdicts.ts";
 
@@ -33,22 +34,6 @@ function pulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ 
     child.on("error", rej);
     child.on("close", (code) => res({ code, ms: performance.now() - t0, out }));
   });
-}
-
-/** A process inside the worker's container (its own network namespace). */
-function containerProcess(pid: number): number {
-  const host = readlinkSync("/proc/self/ns/net");
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift() as number;
-    try {
-      if (readlinkSync(`/proc/${p}/ns/net`) !== host) return p;
-      for (const t of readdirSync(`/proc/${p}/task`)) queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error("worker container not found");
 }
 
 /** N sequential reranks straight to vLLM on the container's loopback, measured inside the container (after one warm-up). */

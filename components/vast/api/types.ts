@@ -180,3 +180,19 @@ export interface InstanceListResponse {
   next_token: string | null;
   instances: Instance[];
 }
+
+/**
+ * A Vast Serverless endpoint group's autoscaling knobs, as POST/PUT /api/v0/endptjobs/ take them and
+ * GET lists them (PyPI vastai 1.9.1 api/endpoints.py; docs/vast-api.md "Vast Serverless").
+ */
+export interface EndpointGroupKnobs {
+  min_load: number;
+  min_cold_load: number;
+  target_util: number;
+  cold_mult: number;
+  cold_workers: number;
+  max_workers: number;
+  max_queue_time: number;
+  target_queue_time: number;
+  inactivity_timeout: number;
+}
