@@ -6,6 +6,8 @@ import { appendLog, containerEnv, freePort, kill, launch, launchArgv, type Insta
 import type { FaultKind, FaultSpec, Settings } from "./types.ts";
 import { publishedPorts, type CreateRequest } from "./validate.ts";
 import { bootPlan, type BootPlan, type TailModel } from "./tail.ts";
+import { pullStalls, pullStarted } from "./logs.ts";
+import * as lag from "./lagFaults.ts";
 
 export const OCI_CREATE_FAILED =
   "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: " +
@@ -133,7 +135,9 @@ export class Instances {
   private toLoading(rec: Rec): void {
     rec.actual = "loading";
     rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
-    if (rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading") return;
+    const stalls = rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading";
+    pullStarted(rec, rec.plan?.loadingMs ?? this.settings.loadingMs, stalls); // the daemon log's pull lines (logs.ts)
+    if (stalls) return;
     if (rec.faults.has("boot_exited")) {
       return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
     }
@@ -169,6 +173,7 @@ export class Instances {
     if (van) this.after(rec, van.delayMs ?? 0, () => this.vanish(rec));
     const bid = rec.faults.get("outbid");
     if (bid) this.after(rec, bid.delayMs ?? 0, () => this.outbid(rec, bid));
+    lag.onRunning(rec);
   }
 
   private start(rec: Rec): void {
@@ -266,12 +271,16 @@ export class Instances {
   /** Apply a fault to an existing instance (as far as its phase still allows). */
   applyFault(rec: Rec, f: FaultSpec): void {
     rec.faults.set(f.kind, f);
+    lag.applyToExisting(rec, f);
     if (f.kind === "price_change") this.reprice(rec, f);
     if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
     if (f.kind === "outbid") this.after(rec, f.delayMs ?? 0, () => this.outbid(rec, f));
     if (f.kind === "outbid_resume") this.after(rec, f.delayMs ?? 0, () => this.regainBid(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
-    if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
+    if (f.kind === "stuck_loading" && rec.actual === "loading") {
+      this.clearTimers(rec);
+      pullStalls(rec); // its daemon log stops too (logs.ts)
+    }
     if (f.kind === "boot_exited" && rec.actual === "running") {
       void this.stopProc(rec);
       this.toExited(rec, OCI_EXEC_FAILED);

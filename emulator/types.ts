@@ -17,6 +17,9 @@ export type FaultKind =
   | "slow" // API responses delayed by `delayMs`
   | "http_429" // the next `count` matching calls answer 429
   | "http_5xx" // the next `count` matching calls answer 502/503
+  | "http_5xx_after_success" // the next `count` matching calls are carried out, then answered 5xx (lagFaults.ts)
+  | "list_lag" // the v1 list leaves the instance out for `delayMs` after its create (lagFaults.ts)
+  | "offline_flap" // the running host reads `offline` for `resumeAfterMs`, then `running` again (lagFaults.ts)
   | "price_change"; // the rented instance bills `factor` x the searched price (prices move between search and rent)
 
 export interface FaultSpec {
@@ -33,7 +36,7 @@ export interface FaultSpec {
   delayMs?: number;
   /** For price_change: multiplier of the instance's dph_total. */
   factor?: number;
-  /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). */
+  /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). For offline_flap: how long it reads offline. */
   resumeAfterMs?: number;
 }
 

@@ -1,7 +1,7 @@
 // Stall-aware failover through the engine: a `pulumi up` whose first host never
 // leaves `loading` abandons it on the stall verdict (far behind what its inet_down predicts) long
 // before the flat bootTimeoutSeconds, destroys and confirms it, serves from the next host, and
-// `pulumi destroy` leaves nothing. VAST_STALL_TIME_SCALE (test-only) shrinks the stall thresholds
+// `pulumi destroy` leaves nothing. VAST_TEST_WAIT_SCALE (test-only) shrinks the stall thresholds
 // 20x so the early verdict comes in seconds; the flat 60 s deadline is not scaled. Last,
 // vast-reranker:race 2 from stack config to the kept instance: two rents, the loser destroyed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ let p: TestProject;
 
 beforeAll(async () => {
   emu = await startEmulator(FAST_BOOT);
-  p = await createTestProject({ sources: STACK_SOURCES, stackName: "dev", config: localStackConfig(emu), env: { ...FAST_POLLS, VAST_STALL_TIME_SCALE: "0.05" } });
+  p = await createTestProject({ sources: STACK_SOURCES, stackName: "dev", config: localStackConfig(emu), env: { ...FAST_POLLS, VAST_TEST_WAIT_SCALE: "0.05" } });
 }, 120_000);
 
 afterAll(async () => {
@@ -89,7 +89,7 @@ describe("stall-aware failover (engine)", () => {
       const rents0 = rentCalls(emu);
       emu.injectFault({ kind: "stuck_loading" }); // lane 1's contender is still pulling when lane 2's serves
       // Unscaled stall limits: the stuck contender must lose the race, not be failed over first.
-      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"], { VAST_STALL_TIME_SCALE: "1" });
+      const up = await runPulumi(p, ["up", "--yes", "--skip-preview"], { VAST_TEST_WAIT_SCALE: "1" });
       expect(up.code, up.output.slice(-3000)).toBe(0);
       expect(up.output).toMatch(/racing 2 offers on distinct machines/);
       const kept = /race: kept instance (\d+); destroyed and confirmed gone: instance (\d+)/.exec(up.output);

@@ -25,6 +25,7 @@ const { values: opt } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "weight-only": { type: "boolean", default: false },
+    "lag-only": { type: "boolean", default: false },
     "market-only": { type: "boolean", default: false }, // tools/bench/market.ts
     deploys: { type: "string" },
     "replicas-only": { type: "boolean", default: false },
@@ -397,9 +398,9 @@ async function main(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), "vr-bench-"));
   const backend = join(base, "backend");
   mkdirSync(backend);
-  // Production poll schedule: the caller's VAST_POLL_* / VAST_BACKOFF_MS tuning must not leak in.
+  // Production poll schedule: the caller's VAST_POLL_* / VAST_TEST_BACKOFF_MS tuning must not leak in.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ["VAST_POLL_FIRST_MS", "VAST_POLL_CAP_MS", "VAST_BACKOFF_MS", "VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
+  for (const k of ["VAST_TEST_POLL_FLOOR_MS", "VAST_TEST_POLL_CAP_MS", "VAST_TEST_BACKOFF_MS", "VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
   pulumiEnv = {
     ...env,
     PULUMI_BACKEND_URL: `file://${backend}`,
@@ -437,6 +438,12 @@ async function main(): Promise<void> {
       if (i < settings.runs - 1) destroys.push(await destroy(emu, stack, `destroy ${i + 1}`));
     }
 
+    if (opt["lag-only"]) {
+      destroys.push(await destroy(emu, stack, `destroy ${settings.runs}`));
+      const lags = deploys.map((d) => d.lagS);
+      console.log(`lag median ${median(lags).toFixed(3)} s: ${lags.map((l) => l.toFixed(3)).join(", ")}`);
+      return;
+    }
     // 2. With the stack deployed: load test, then program weight vs the baseline, then a bad config's
     // preview vs the deployed stack's (no changes).
     const lt = weightOnly ? undefined : await loadtest(stack);

@@ -12,6 +12,7 @@ import { TrackedInstanceError, bootInstance } from "./boot.ts";
 import { validateInstanceInputs } from "./validate.ts";
 import { VastConfiguredProvider } from "../api/credentials.ts";
 import { machineConflict, placeOffers } from "./placement.ts";
+import { readForRefresh } from "./refreshRead.ts";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -104,13 +105,15 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
 
   /**
    * Reports what Vast shows and changes nothing: the engine calls read in `pulumi refresh` and in
-   * `pulumi preview --refresh`. A vanished instance leaves state (next `up` rents anew); a dead one
-   * (`exited`, `offline`) or a paused interruptible one keeps its id with its status in the outputs,
-   * and `diff` plans the replacement that `up` carries out (the old one destroyed first).
+   * `pulumi preview --refresh`. A vanished instance (gone by its id and by its label, refreshRead.ts)
+   * leaves state (next `up` rents anew); a dead one (`exited`, or `offline` for a minute) or a paused
+   * interruptible one keeps its id with its status in the outputs, and `diff` plans the replacement
+   * that `up` carries out (the old one destroyed first).
    */
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
     if (isFailedRecord(id, props)) return { id, props };
-    const inst = await vast.showInstance(this.clientOptions(props.apiUrl), Number(id));
+    const opts = this.clientOptions(props.apiUrl);
+    const inst = await readForRefresh(opts, Number(id), { label: props.label, scale: opts.waitScale, log: (m) => console.log(`[vast ${props.label}] ${m}`) });
     if (inst === null) return {};
     return { id, props: this.refreshed(props, inst) };
   }
@@ -131,7 +134,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
       return { outs: outputsFrom({ ...news, label }, hash, instance, olds.offerId ?? 0) };
     }
     if (label !== olds.label) await vast.setInstanceLabel(opts, Number(id), label);
-    const inst = await vast.showInstance(opts, Number(id));
+    const inst = await vast.showInstance(opts, Number(id)) ?? (await vast.findInstancesByLabel(opts, label)).find((i) => i.id === Number(id) && i.cur_state !== "unloaded");
     if (!inst) throw new Error(`instance ${id} no longer exists: run \`pulumi up --refresh\` to drop it from state and rent a new one`);
     return { outs: { ...this.refreshed({ ...olds, ...withoutSecrets(news), label, secretEnvHash: hash } as VastInstanceOutputs, inst), label } };
   }
