@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/index.ts";
-import { LAYER_SHARES, pullSchedule } from "../../emulator/logs.ts";
+import { LAYER_SHARES, pullSchedule, requestLogs, serveUpload, UPLOAD_MS } from "../../emulator/logs.ts";
+import type { Rec } from "../../emulator/instances.ts";
 import { call, createBody, start } from "./helpers.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -45,9 +46,14 @@ async function logs(id: number, daemon: boolean, extra: Record<string, string> =
 
 describe("request_logs", () => {
   it("answers a result URL that is 403 until uploaded; an unknown name is 404; a destroyed instance 404 no_such_instance", async () => {
+    // The upload's timing, on the emulator's own clock (a loaded machine may take longer than it between two calls).
+    const rec = { id: 5, actual: null, req: { image: "img:1" } } as unknown as Rec;
+    const url = (requestLogs(rec, { tail: "10", daemon_logs: "true" }, "http://h", "", 1, 1_000).json as { result_url: string }).result_url;
+    const name = url.split("/").pop() as string;
+    expect(serveUpload(name, 1_000 + UPLOAD_MS - 1).status).toBe(403);
+    expect(serveUpload(name, 1_000 + UPLOAD_MS)).toMatchObject({ status: 200, text: "cat: /var/lib/vastai_kaalia/data/instance_extra_logs/C.5: No such file or directory\n" });
     const id = await rent();
-    const first = await logs(id, true);
-    expect(first.notReady).toBeGreaterThan(0);
+    expect((await logs(id, true)).text).toMatch(/No such file or directory/);
     expect((await fetch(`${emu.url}/_emulator/log-uploads/ffff.log`)).status).toBe(404);
     await call(emu, "DELETE", `/api/v0/instances/${id}/`, {});
     const gone = await call(emu, "PUT", `/api/v0/instances/request_logs/${id}/`, { tail: "10" });
@@ -84,21 +90,23 @@ describe("request_logs", () => {
   });
 
   it("container log: No such container before it exists, then the server's start-up as it happens; tail and filter", async () => {
+    emu.configure({ modelLoadMs: 8_000 }); // a long "model load": its lines are read while it lasts
     const id = await rent();
     expect((await logs(id, false)).text).toBe(`Error response from daemon: No such container: C.${id}\n`);
     while (emu.instances().find((i) => i.id === id)?.actual_status !== "running") await sleep(20);
-    await sleep(700);
-    const loading = (await logs(id, false)).text;
+    let loading = "";
+    for (let t = 0; t < 100 && !/checkpoint shards/.test(loading); t++) loading = await sleep(100).then(() => logs(id, false)).then((l) => l.text);
     expect(loading).toMatch(/Starting to load model/);
     expect(loading).toMatch(/Loading safetensors checkpoint shards: \d+% Completed/);
     expect(loading).not.toMatch(/Application startup complete/);
     expect(loading).not.toMatch(/^\[emulator\]/m);
-    for (let t = 0; t < 100 && !(await logs(id, false)).text.includes("Application startup complete."); t++) await sleep(100);
+    for (let t = 0; t < 300 && !(await logs(id, false)).text.includes("Application startup complete."); t++) await sleep(100);
     const full = (await logs(id, false)).text;
     expect(full).toMatch(/Application startup complete\./);
     expect((await logs(id, false, { tail: "2" })).text.trim().split("\n")).toHaveLength(2);
     expect((await logs(id, false, { filter: "checkpoint shards" })).text.trim().split("\n").every((l) => l.includes("checkpoint shards"))).toBe(true);
-  }, 30_000);
+    emu.configure({ modelLoadMs: 1_500 });
+  }, 60_000);
 });
 
 describe("Vast's own SDK reads them", () => {
