@@ -1,9 +1,9 @@
 // The market benchmark's replay (tools/bench/marketReplay.ts) against the real boot code: the same
-// 20 seeds through bootInstance and the emulator (tools/bench/market.ts `deploy`, 200× time) and
+// 20 seeds through bootInstance and the emulator (tools/bench/market.ts `deploy`, 100× time) and
 // through the replay must agree, within a stated tolerance, or the replay's 20 000-seed rows in
 // docs/benchmarks.md mean nothing. Tolerance: the same outcome (served or failed) on ≥ 19 of 20
 // seeds, the same number of rents on ≥ 18, and on seeds with the same rents a time within 25 % or
-// 40 s (the emulator runs in real time × 200, so 5 ms of event-loop lag shows as 1 s); p50 within 10 %.
+// 40 s (the emulator runs in real time × 100, so 10 ms of event-loop lag shows as 1 s); p50 within 15 %.
 // A mismatch in the mirrored logic costs whole attempts or minutes, far outside that.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulator/index.ts";
@@ -43,10 +43,10 @@ describe("replay vs the real boot code through the emulator (seeds 1–20, the d
   const real: DeployResult[] = [];
   const replayed: DeployResult[] = [];
   beforeAll(async () => {
-    emu = await startEmulator({ pendingMs: 25, lingerDeletedMs: 0, readLagMs: 0 }); // 5 s at 200×, as the replay's PENDING
-    await deploy(emu, 1_000_000, policy("default"), 200); // warm-up (first module loads and JIT), not compared
+    emu = await startEmulator({ pendingMs: 50, lingerDeletedMs: 0, readLagMs: 0 }); // 5 s at 100×, as the replay's PENDING
+    await deploy(emu, 1_000_000, policy("default"), 100); // warm-up (first module loads and JIT), not compared
     for (const seed of SEEDS) {
-      real.push(await deploy(emu, seed, policy("default"), 200));
+      real.push(await deploy(emu, seed, policy("default"), 100));
       replayed.push(replayDeploy(seed, policy("default")));
     }
   }, 600_000);
@@ -63,7 +63,7 @@ describe("replay vs the real boot code through the emulator (seeds 1–20, the d
       expect(diff <= 40 || diff <= 0.25 * r.replay.seconds, `seed ${r.seed}\n${table}`).toBe(true);
     }
     const p50 = (rs: DeployResult[]) => percentile(rs.map((r) => r.seconds), 50);
-    expect(Math.abs(p50(real) - p50(replayed)) / p50(replayed), table).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(p50(real) - p50(replayed)) / p50(replayed), table).toBeLessThanOrEqual(0.15);
     expect(real.reduce((n, r) => n + r.leaked, 0)).toBe(0);
   });
 });
