@@ -3,8 +3,7 @@
 // summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
 import { randomBytes } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
-import { Worker } from "node:worker_threads";
-import type { CohereRequest } from "./cohereWorker.ts";
+import type { CohereClientV2 as CohereClient } from "cohere-ai";
 import {
   GUIDE_DOCUMENTS, GUIDE_QUERY, GUIDE_RELEVANT, healthAction, judgeAuthMatrix, judgeRerank, judgeScore,
   type AuthObservation, type Credential, type HealthObservation,
@@ -85,31 +84,14 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return out;
 }
 
-/**
- * The Cohere check runs in a worker that starts loading the SDK (the probe's heaviest module) at
- * once, on another core; `rerank` sends it the one request. A worker that cannot start or load the
- * SDK fails the Cohere check, not the probe.
- */
-function cohereWorker(): { rerank: (r: CohereRequest) => Promise<unknown>; stop: () => void } {
-  let worker: Worker | undefined;
-  let failed: Error | undefined;
-  try {
-    worker = new Worker(new URL("./cohereWorker.ts", import.meta.url));
-    worker.on("error", (e) => { failed = e; });
-  } catch (e) {
-    failed = e as Error;
-  }
-  const rerank = (r: CohereRequest) => new Promise<unknown>((resolve, reject) => {
-    if (!worker || failed) return reject(failed ?? new Error("no worker"));
-    worker.once("message", (m: { res?: unknown; error?: string }) => (m.error !== undefined ? reject(new Error(m.error)) : resolve(m.res)));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the Cohere check's worker exited (${code})`)));
-    worker.postMessage(r);
-  });
-  return { rerank, stop: () => void worker?.terminate() };
+/** The Cohere SDK is the heaviest load of the probe (≈ 0.2 s): started first, awaited by its check only. */
+function loadCohere(): Promise<typeof CohereClient> {
+  return import("cohere-ai").then((m) => m.CohereClientV2);
 }
 
 export async function main(): Promise<number> {
+  const cohere = loadCohere();
+  cohere.catch(() => undefined); // a load failure is reported by the Cohere check
   if (process.env.RERANKER_API_KEY) secrets.push(process.env.RERANKER_API_KEY);
   // A replica whose boot failed on every attempt (tolerated by minReadyReplicas) has no endpoint:
   // the report says so, and the deployment counts it as not ready.
@@ -124,7 +106,6 @@ export async function main(): Promise<number> {
     return EXIT.usage;
   }
   const cfg = parsed.config;
-  const cohere = cohereWorker(); // loads the Cohere SDK on another core meanwhile
   const agent = new Agent({ connect: { timeout: 5_000 }, keepAliveTimeout: 2_000 });
   const summary: Record<string, unknown> = { ok: false, endpoint: cfg.endpoint, model: cfg.model };
   const latencyMs: Record<string, number> = {};
@@ -156,7 +137,12 @@ export async function main(): Promise<number> {
         latencyMs[name] = ms(t0);
       }
     };
-    const rerankWithCohere = () => cohere.rerank({ endpoint: cfg.endpoint, apiKey: cfg.apiKey, model: cfg.model, query: GUIDE_QUERY, documents: docs, timeoutMs: cfg.requestTimeoutMs });
+    // The Cohere client joins "v2/rerank" onto baseUrl, so the base is the server root.
+    const rerankWithCohere = async () => {
+      const CohereClientV2 = await cohere;
+      const co = new CohereClientV2({ token: cfg.apiKey, baseUrl: cfg.endpoint, maxRetries: 0, timeoutInSeconds: cfg.requestTimeoutMs / 1000 });
+      return co.rerank({ model: cfg.model, query: GUIDE_QUERY, documents: docs });
+    };
     const [rr, sr, cohereOutcome, observations] = await Promise.all([
       call(agent, cfg, "POST", "/v1/rerank", { key: cfg.apiKey, body: { model: cfg.model, query: GUIDE_QUERY, documents: docs } }).then((r) => { latencyMs.rerank = r.ms; return r; }),
       call(agent, cfg, "POST", "/v1/score", { key: cfg.apiKey, body: { model: cfg.model, text_1: GUIDE_QUERY, text_2: docs } }).then((r) => { latencyMs.score = r.ms; return r; }),
@@ -203,7 +189,6 @@ export async function main(): Promise<number> {
     emit(process.stdout, JSON.stringify(summary));
     return reason ? EXIT.failed : EXIT.ok;
   } finally {
-    cohere.stop();
     await agent.close().catch(() => undefined);
   }
 }

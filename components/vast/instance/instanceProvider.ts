@@ -8,11 +8,17 @@ import {
   IN_PLACE_KEYS, failedRecord, instanceLabel, isFailedRecord, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
-import { TrackedInstanceError, bootInstance } from "./boot.ts";
+import { TrackedInstanceError } from "./bootErrors.ts";
 import { validateInstanceInputs } from "./validate.ts";
 import { VastConfiguredProvider } from "../api/credentials.ts";
 import { machineConflict, placeOffers } from "./placement.ts";
-import { readForRefresh } from "./refreshRead.ts";
+
+/**
+ * The boot (boot.ts and the ~12 modules behind it) and refresh's second look load on first use:
+ * check and diff, all a preview or a no-change `up` runs, never need them.
+ */
+const boot = () => import("./boot.ts");
+const refreshRead = () => import("./refreshRead.ts");
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -79,7 +85,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     try {
       const placement = inputs.placement;
       const replicated = placement !== undefined && placement.stems.length > 1;
-      const { instance, offerId } = await bootInstance({
+      const { instance, offerId } = await (await boot()).bootInstance({
         // Replicas booting together share one offer search (Vast: ~10 a minute per key) and so rank the
         // same market; their rents and instance lists are spaced by Vast's per-key thresholds.
         opts: replicated ? { ...opts, shareSearchMs: 6_000, paceReplicas: true } : opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
@@ -113,7 +119,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
     if (isFailedRecord(id, props)) return { id, props };
     const opts = this.clientOptions(props.apiUrl);
-    const inst = await readForRefresh(opts, Number(id), { label: props.label, scale: opts.waitScale, log: (m) => console.log(`[vast ${props.label}] ${m}`) });
+    const inst = await (await refreshRead()).readForRefresh(opts, Number(id), { label: props.label, scale: opts.waitScale, log: (m) => console.log(`[vast ${props.label}] ${m}`) });
     if (inst === null) return {};
     return { id, props: this.refreshed(props, inst) };
   }
@@ -130,7 +136,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     const label = news.label ?? olds.label;
     if (olds.status === "initializing" || !olds.port) {
       // A previous `up` rented this instance but did not see it ready: resume waiting for it.
-      const { instance } = await bootInstance({ opts, inputs: news, label, log: (m) => console.log(`[vast ${label}] ${m}`), resumeId: Number(id) });
+      const { instance } = await (await boot()).bootInstance({ opts, inputs: news, label, log: (m) => console.log(`[vast ${label}] ${m}`), resumeId: Number(id) });
       return { outs: outputsFrom({ ...news, label }, hash, instance, olds.offerId ?? 0) };
     }
     if (label !== olds.label) await vast.setInstanceLabel(opts, Number(id), label);
