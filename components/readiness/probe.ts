@@ -6,8 +6,5 @@
 //
 // Only a dynamic import on purpose: the file then loads quietly whether or not package.json says
 // "type": "module" (without it, static imports would print MODULE_TYPELESS_PACKAGE_JSON into the
-// probe's output). V8's code cache first (as index.ts does, components/compileCache.ts): the
-// provider hands over an endpoint that already serves, so the probe's start-up is on the path from
-// /health 200 to the end of `pulumi up`.
-process.getBuiltinModule("node:module").enableCompileCache?.();
+// probe's output).
 void import("./run.ts").then((m) => m.runAsProgram());

@@ -3,7 +3,7 @@
 // summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
 import { randomBytes } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
-import type { CohereClientV2 as CohereClient } from "cohere-ai";
+import { CohereClientV2 } from "cohere-ai";
 import {
   GUIDE_DOCUMENTS, GUIDE_QUERY, GUIDE_RELEVANT, healthAction, judgeAuthMatrix, judgeRerank, judgeScore,
   type AuthObservation, type Credential, type HealthObservation,
@@ -84,14 +84,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return out;
 }
 
-/** The Cohere SDK is the heaviest load of the probe (≈ 0.2 s): started first, awaited by its check only. */
-function loadCohere(): Promise<typeof CohereClient> {
-  return import("cohere-ai").then((m) => m.CohereClientV2);
-}
-
 export async function main(): Promise<number> {
-  const cohere = loadCohere();
-  cohere.catch(() => undefined); // a load failure is reported by the Cohere check
   if (process.env.RERANKER_API_KEY) secrets.push(process.env.RERANKER_API_KEY);
   // A replica whose boot failed on every attempt (tolerated by minReadyReplicas) has no endpoint:
   // the report says so, and the deployment counts it as not ready.
@@ -138,15 +131,11 @@ export async function main(): Promise<number> {
       }
     };
     // The Cohere client joins "v2/rerank" onto baseUrl, so the base is the server root.
-    const rerankWithCohere = async () => {
-      const CohereClientV2 = await cohere;
-      const co = new CohereClientV2({ token: cfg.apiKey, baseUrl: cfg.endpoint, maxRetries: 0, timeoutInSeconds: cfg.requestTimeoutMs / 1000 });
-      return co.rerank({ model: cfg.model, query: GUIDE_QUERY, documents: docs });
-    };
+    const co = new CohereClientV2({ token: cfg.apiKey, baseUrl: cfg.endpoint, maxRetries: 0, timeoutInSeconds: cfg.requestTimeoutMs / 1000 });
     const [rr, sr, cohereOutcome, observations] = await Promise.all([
       call(agent, cfg, "POST", "/v1/rerank", { key: cfg.apiKey, body: { model: cfg.model, query: GUIDE_QUERY, documents: docs } }).then((r) => { latencyMs.rerank = r.ms; return r; }),
       call(agent, cfg, "POST", "/v1/score", { key: cfg.apiKey, body: { model: cfg.model, text_1: GUIDE_QUERY, text_2: docs } }).then((r) => { latencyMs.score = r.ms; return r; }),
-      timed("cohere", rerankWithCohere().then((res) => ({ res }), (e: unknown) => ({ error: e as Error }))),
+      timed("cohere", co.rerank({ model: cfg.model, query: GUIDE_QUERY, documents: docs }).then((res) => ({ res }), (e: unknown) => ({ error: e as Error }))),
       timed("authMatrix", mapLimit(jobs, 8, async ({ route, credential }): Promise<AuthObservation> => {
         const key = credential === "none" ? undefined : credential === "wrong" ? wrongKey : cfg.apiKey;
         const r = await call(agent, cfg, route.method, route.path, { key, body: route.body, host: route.host });
