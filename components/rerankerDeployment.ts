@@ -14,6 +14,8 @@ import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./con
 import { StackConfigError } from "./stackConfigError.ts";
 import { validateServerless } from "./serverless/plan.ts";
 import { ReplicaQuorumError, judgeQuorum, type FailedReplica, type ReplicaInfo, type ReplicaState } from "./replicaQuorum.ts";
+import { gateTestKnobs, isLoopbackUrl, logOnce, PROBE_TEST_KNOBS } from "./testKnobs.ts";
+import { DEFAULT_API_URL } from "./vast/api/credentials.ts";
 
 export type { FailedReplica, ReplicaInfo } from "./replicaQuorum.ts";
 
@@ -21,6 +23,18 @@ export interface RerankerDeploymentArgs {
   config: DeploymentConfig;
   /** Vast API base URL override (else config vast:apiUrl / VAST_API_URL inside the provider). */
   apiUrl?: pulumi.Input<string>;
+}
+
+/**
+ * The probe inherits the environment of `pulumi`, so its test knobs (PROBE_POLL_MS, …) would reach a
+ * probe of a real deployment. Against a non-loopback Vast API URL each one set is overridden with ""
+ * (the probe's default) in the Command's environment; nothing is added when none is set.
+ */
+export function probeKnobOverrides(env: Record<string, string | undefined>, apiUrl: string): { environment: Record<string, string>; notes: string[] } {
+  const names = Object.keys(PROBE_TEST_KNOBS);
+  const { notes } = gateTestKnobs(env, names, apiUrl);
+  const environment = isLoopbackUrl(apiUrl) ? {} : Object.fromEntries(names.filter((k) => env[k]?.trim()).map((k) => [k, ""]));
+  return { environment, notes };
 }
 
 /** A key placeholder lets the launch be built (and checked for leaks) without the secret. */
@@ -242,6 +256,9 @@ export class RerankerDeployment extends pulumi.ComponentResource {
       ...(tolerant ? { tolerateBootFailure: true } : {}),
     }, { parent: this, dependsOn: [sweeper] });
 
+    const vastUrl = typeof args.apiUrl === "string" ? args.apiUrl : new pulumi.Config("vast").get("apiUrl") || process.env.VAST_API_URL || DEFAULT_API_URL;
+    const knobs = probeKnobOverrides(process.env, vastUrl);
+    logOnce(knobs.notes, (m) => void pulumi.log.info(m, this));
     const readiness = new command.local.Command(`${name}-readiness`, {
       // Node 22 strips the types; the probe prints a JSON report and never the key.
       create: "node components/readiness/probe.ts",
@@ -253,6 +270,7 @@ export class RerankerDeployment extends pulumi.ComponentResource {
         PROBE_HARDENED: String(cfg.hardened),
         // From config only: a PROBE_EXPECT_OPEN in the environment of `pulumi` no longer changes the verdict.
         PROBE_EXPECT_OPEN: cfg.probeExpectOpen,
+        ...knobs.environment,
         ...(tolerant ? { PROBE_SKIP_REASON: instance.failure.apply((f) => f ?? "") } : {}),
       },
       triggers: [instance.instanceId],

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { VAST_RATE_LIMITS } from "./faults.ts";
 import { json, matchPath, parseJson, readBody, send, text, type Reply } from "./http.ts";
 import type { FaultSpec, RunningEmulator, Settings } from "./types.ts";
+import { serveUpload } from "./logs.ts";
 
 const TIMING_KEYS = ["pendingMs", "createdMs", "loadingMs", "modelLoadMs", "lingerDeletedMs", "readLagMs"] as const;
 
@@ -61,6 +62,8 @@ const ROUTES: AdminRoute[] = [
       return text(200, (tail > 0 ? lines.slice(-tail - 1) : lines).join("\n"), "text/plain; charset=utf-8");
     },
   },
+  // A request_logs result URL (S3 on real Vast; logs.ts): unauthenticated, 403 until uploaded.
+  { method: "GET", pattern: "/_emulator/log-uploads/:name", handler: (_e, _b, p) => serveUpload(p.name) },
   { method: "GET", pattern: "/_emulator/config", handler: (e) => json(200, e.configure({})) },
   { method: "POST", pattern: "/_emulator/config", handler: (e, body) => json(200, e.configure(checkSettings(body))) },
   { method: "GET", pattern: "/_emulator/market", handler: (e) => json(200, { offers: e.market() }) },

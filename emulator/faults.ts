@@ -2,7 +2,7 @@
 import type { FaultKind, FaultSpec, LogEntry, RateLimits, StoredFault } from "./types.ts";
 
 // A Record so that a FaultKind added to the shared types fails to compile here until handled.
-const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
+const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http" | "http_after"> = {
   offer_taken: "create",
   boot_exited: "instance",
   boot_oci_created: "instance",
@@ -21,6 +21,9 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http"> = {
   slow: "http",
   http_429: "http",
   http_5xx: "http",
+  http_5xx_after_success: "http_after",
+  list_lag: "instance",
+  offline_flap: "instance",
 };
 export const FAULT_KINDS = Object.keys(KIND_CLASS) as FaultKind[];
 /** Faults that shape an instance's life (matched when an instance is created, or applied to one). */
@@ -38,7 +41,7 @@ export function checkFault(spec: unknown): FaultSpec {
   if (s.route !== undefined && typeof s.route !== "string") throw new Error("fault route must be a string");
   if (s.message !== undefined && typeof s.message !== "string") throw new Error("fault message must be a string");
   if (s.factor !== undefined && !(s.factor > 0)) throw new Error("fault factor must be > 0");
-  if (s.kind === "http_5xx" && s.status !== undefined && (s.status < 500 || s.status > 599)) {
+  if ((s.kind === "http_5xx" || s.kind === "http_5xx_after_success") && s.status !== undefined && (s.status < 500 || s.status > 599)) {
     throw new Error("http_5xx status must be 5xx");
   }
   return s;
@@ -91,6 +94,13 @@ export class Faults {
     const hits = this.list.filter((f) => kinds.includes(f.kind) && inScope(f, scope));
     hits.forEach((f) => this.consume(f));
     return hits;
+  }
+
+  /** An http_5xx_after_success fault for a call that was carried out (consumed), or null. */
+  afterSuccess(route: string, scope: Scope): StoredFault | null {
+    const f = this.list.find((x) => x.kind === "http_5xx_after_success" && (!x.route || x.route === route) && inScope(x, scope));
+    if (f) this.consume(f);
+    return f ?? null;
   }
 
   /** HTTP faults for one API call: a delay and/or an error status. */

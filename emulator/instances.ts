@@ -6,6 +6,8 @@ import { kill, type ContainerHook } from "./runtime.ts";
 import type { FaultSpec, Settings } from "./types.ts";
 import type { CreateRequest } from "./validate.ts";
 import { bootPlan, type TailModel } from "./tail.ts";
+import { pullStalls, pullStarted } from "./logs.ts";
+import * as lag from "./lagFaults.ts";
 
 export { OCI_CREATE_FAILED, OCI_EXEC_FAILED, OUTBID_MSG, type Rec, type RuntimeConfig } from "./record.ts";
 
@@ -81,8 +83,10 @@ export class Instances {
     rec.actual = "loading";
     rec.statusMsg = `Pulling image ${rec.req.image}: downloading layers`;
     const abandoned = rec.faults.get("abandoned_boot");
+    const stalls = !!abandoned || rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading";
+    pullStarted(rec, rec.plan?.loadingMs ?? this.settings.loadingMs, stalls); // the daemon log's pull lines (logs.ts)
     if (abandoned) return this.abandon(rec, abandoned);
-    if (rec.faults.has("stuck_loading") || rec.plan?.fate.kind === "stall_loading") return;
+    if (stalls) return;
     if (rec.faults.has("boot_exited")) {
       return this.after(rec, this.settings.loadingMs, () => this.toExited(rec, OCI_EXEC_FAILED));
     }
@@ -107,6 +111,7 @@ export class Instances {
     if (van) this.after(rec, van.delayMs ?? 0, () => this.vanish(rec));
     const bid = rec.faults.get("outbid");
     if (bid) this.after(rec, bid.delayMs ?? 0, () => this.outbid(rec, bid));
+    lag.onRunning(rec);
   }
 
   private async stopProc(rec: Rec): Promise<void> {
@@ -169,12 +174,16 @@ export class Instances {
   /** Apply a fault to an existing instance (as far as its phase still allows). */
   applyFault(rec: Rec, f: FaultSpec): void {
     rec.faults.set(f.kind, f);
+    lag.applyToExisting(rec, f);
     if (f.kind === "price_change") reprice(rec, f);
     if (f.kind === "vanish") this.after(rec, f.delayMs ?? 0, () => this.vanish(rec));
     if (f.kind === "outbid") this.after(rec, f.delayMs ?? 0, () => this.outbid(rec, f));
     if (f.kind === "outbid_resume") this.after(rec, f.delayMs ?? 0, () => this.regainBid(rec));
     if (f.kind === "offline_after_running" && rec.actual === "running") this.after(rec, f.delayMs ?? 0, () => this.toOffline(rec));
-    if (f.kind === "stuck_loading" && rec.actual === "loading") this.clearTimers(rec);
+    if (f.kind === "stuck_loading" && rec.actual === "loading") {
+      this.clearTimers(rec);
+      pullStalls(rec); // its daemon log stops too (logs.ts)
+    }
     if (f.kind === "abandoned_boot" && (rec.actual === "loading" || rec.actual === "created")) this.abandon(rec, f);
     if (f.kind === "stale_status_msg" && rec.actual === "running") rec.statusMsg = f.message ?? STALE_BUILD_MSG;
     if (f.kind === "boot_exited" && rec.actual === "running") {

@@ -35,6 +35,8 @@ export interface BootPlan {
   createdMs: number;
   loadingMs: number;
   modelLoadMs: number;
+  /** The weights' download, the first part of modelLoadMs (the engine start is the rest). */
+  modelDownloadMs: number;
 }
 
 /** Container create overhead and vLLM engine start (real seconds), besides the transfers. */
@@ -86,9 +88,10 @@ export function bootPlan(m: TailModel, offer: Pick<Offer, "machine_id" | "inet_d
   const netMBps = Math.max(1, offer.inet_down || 500) / 8;
   const disk = Math.max(1, offer.disk_bw || 1500);
   const pullS = ((m.imageGb * 1000) / netMBps) * var_() * fate.factor + (m.imageGb * 1000) / disk;
-  const loadS = ((m.modelGb * 1000) / netMBps) * var_() * fate.factor + ENGINE_S * var_();
+  const downloadS = ((m.modelGb * 1000) / netMBps) * var_() * fate.factor;
+  const loadS = downloadS + ENGINE_S * var_();
   const ms = (sec: number) => Math.round(sec * 1000 * m.timeScale);
-  return { fate, createdMs: ms(CREATE_S * var_()), loadingMs: ms(pullS), modelLoadMs: ms(loadS) };
+  return { fate, createdMs: ms(CREATE_S * var_()), loadingMs: ms(pullS), modelLoadMs: ms(loadS), modelDownloadMs: ms(downloadS) };
 }
 
 export function checkTail(v: unknown): TailModel {

@@ -20,7 +20,10 @@ export type FaultKind =
   | "price_change" // the rented instance bills `factor` x the searched price (prices move between search and rent)
   | "abandoned_boot" // Vast gives the boot up: stuck in loading (status_msg `message` if given), then after `delayMs` intended/cur/next -> stopped
   | "stale_status_msg" // once running, status_msg keeps stale error text (`message`, default Vast's own test's)
-  | "bid_pending"; // a bid rent answers success:false with a live contract (recorded); the instance waits stopped
+  | "bid_pending" // a bid rent answers success:false with a live contract (recorded); the instance waits stopped
+  | "http_5xx_after_success" // the next `count` matching calls are carried out, then answered 5xx (lagFaults.ts)
+  | "list_lag" // the v1 list leaves the instance out for `delayMs` after its create (lagFaults.ts)
+  | "offline_flap"; // the running host reads `offline` for `resumeAfterMs`, then `running` again (lagFaults.ts)
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -36,7 +39,7 @@ export interface FaultSpec {
   delayMs?: number;
   /** For price_change: multiplier of the instance's dph_total. */
   factor?: number;
-  /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). */
+  /** For outbid: the instance regains priority and resumes this long after it was paused (default: stays paused). For offline_flap: how long it reads offline. */
   resumeAfterMs?: number;
   /** For abandoned_boot / stale_status_msg: the status_msg text. */
   message?: string;

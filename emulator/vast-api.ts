@@ -10,6 +10,9 @@ import { SEARCH_DIRECTIVES, type Market } from "./market.ts";
 import type { FaultSpec, Settings } from "./types.ts";
 import { validateCreate } from "./validate.ts";
 import { ListError, listV1, toWire } from "./wire.ts";
+import { requestLogs as logsRequested } from "./logs.ts";
+import { listed, lostAnswer } from "./lagFaults.ts";
+import { readLog } from "./runtime.ts";
 
 export interface Ctx {
   settings: Settings;
@@ -143,7 +146,7 @@ function listLegacy(c: Call): Reply {
 
 function list(c: Call): Reply {
   try {
-    return json(200, listV1(c.ctx.instances.live(c.key), c.url.searchParams));
+    return json(200, listV1(c.ctx.instances.live(c.key).filter((r) => listed(r)), c.url.searchParams)); // list_lag: lagFaults.ts
   } catch (e) {
     if (e instanceof ListError) return fail(400, e.code, e.message);
     throw e;
@@ -154,9 +157,7 @@ function requestLogs(c: Call): Reply {
   const id = instanceId(c);
   const rec = id === null ? undefined : c.ctx.instances.owned(id, c.key);
   if (!rec) return noSuchInstance(c.params.id);
-  const tail = (c.body as { tail?: unknown })?.tail;
-  const q = tail ? `?tail=${encodeURIComponent(String(tail))}` : "";
-  return json(200, { success: true, result_url: `${c.ctx.url()}/_emulator/instances/${id}/logs${q}` });
+  return logsRequested(rec, c.body, c.ctx.url(), readLog(rec.logFile), c.ctx.instances.tail?.timeScale); // logs.ts
 }
 
 const user = (): Reply =>
@@ -225,6 +226,8 @@ export async function handleVast(ctx: Ctx, req: IncomingMessage, res: ServerResp
       if (limited) reply = text(429, `API requests too frequent endpoint threshold=${thresholdText(limited)}`);
       else if (body === undefined) reply = fail(400, "invalid_request", "JSON parse error: the request body is not valid JSON");
       else reply = await match.route.handler({ ctx, key: key ?? "", url, params: match.params, body });
+      const lost = reply.status < 300 && match ? ctx.faults.afterSuccess(route, scopeOf(ctx, match.route.pattern, match.params)) : null;
+      if (lost) reply = lostAnswer(lost); // carried out, answer lost (lagFaults.ts)
     }
   } catch (e) {
     reply = fail(500, "server_error", `emulator error: ${(e as Error).message}`);

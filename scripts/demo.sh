@@ -89,7 +89,7 @@ export VAST_API_URL VAST_API_KEY
 echo "   $VAST_API_URL (pid $emu_pid)"
 
 export PULUMI_BACKEND_URL="file://$demo/state" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-demo}"
-export VAST_POLL_FIRST_MS=500 VAST_POLL_CAP_MS=2000
+export VAST_TEST_POLL_FLOOR_MS=500 VAST_TEST_POLL_CAP_MS=2000
 cd "$demo/project"
 stage=deploying
 
@@ -98,7 +98,7 @@ pulumi config set vast:apiUrl "$VAST_API_URL" --stack local
 pulumi config set --secret vast:apiKey "$VAST_API_KEY" --stack local
 # Real vLLM on CPU loads and compiles the model in about a minute (more on a busy machine).
 if [ "$runtime" = vllm ]; then
-  export VAST_STALL_TIME_SCALE=10 # CPU vLLM loads slower than the GPU hosts the stall policy expects
+  export VAST_TEST_WAIT_SCALE=10 # CPU vLLM loads slower than the GPU hosts the stall policy expects
   pulumi config set vast-reranker:bootTimeoutSeconds 600 --stack local
   pulumi config set vast-reranker:probeTimeoutSeconds 600 --stack local
 fi

@@ -94,7 +94,9 @@ describe("two stacks, hosts that fail", () => {
     emu.injectFault({ kind: "offline_after_running", instanceId: old.id, delayMs: 0 });
     await waitUntil("the host to go offline", () => emu.instances().find((i) => i.id === old.id)?.actual_status === "offline", 10_000);
 
-    await pulumiOk(p, ["refresh", "--yes"]);
+    // The provider confirms an `offline` reading over a minute before recording it: 3 s here.
+    const refreshed = await pulumiOk(p, ["refresh", "--yes"], { VAST_TEST_WAIT_SCALE: "0.05" });
+    expect(refreshed).toMatch(/stayed offline for 60 s \(\d+ readings\): recorded/);
     expect(instanceOutputs(p)?.status).toBe("offline");
     const preview = await pulumiOk(p, ["preview", "--diff"]);
     expect(preview).toMatch(/reranker-instance/);

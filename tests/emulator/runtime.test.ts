@@ -43,10 +43,12 @@ describe("executing the launch", () => {
     const logs = emu.instanceLogs(id);
     expect(logs).toContain('[emulator] exec ["/bin/sh","-c","exec vllm serve');
     expect(logs).toContain("Starting vLLM server on http://0.0.0.0:8000");
-    // The CLI's log route hands back a URL that serves the same text.
+    // The CLI's log route hands back a URL that serves the same text once "uploaded" (403 before: emulator/logs.ts).
     const rl = await call(emu, "PUT", `/api/v0/instances/request_logs/${id}/`, { tail: "1000" });
     expect(rl.body.success).toBe(true);
-    expect(await (await fetch(rl.body.result_url)).text()).toContain("Application startup complete.");
+    let res = await fetch(rl.body.result_url);
+    for (let i = 0; res.status === 403 && i < 50; i++) res = await new Promise((r) => setTimeout(r, 50)).then(() => fetch(rl.body.result_url));
+    expect(await res.text()).toContain("Application startup complete.");
     await call(emu, "DELETE", `/api/v0/instances/${id}/`, {});
     expect(groupAlive(admin?._emulator.pid as number)).toBe(false);
     await expect(fetch(`${base}/health`)).rejects.toThrow();

@@ -1,6 +1,7 @@
 // Replicas and drift through the real engine: of three replicas, one host goes offline and one
 // instance vanishes. `pulumi refresh` reports both and changes nothing at Vast; the next `up`
 // replaces exactly those two while replica 0 keeps its instance and keeps serving throughout.
+import type { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestProject } from "../helpers/engine.ts";
 import { liveInstances as live } from "../helpers/stack.ts";
@@ -52,7 +53,10 @@ describe("replicas: refresh reports a dead and a vanished replica, up replaces o
 
     // refresh: reports (replica 1's status, replica 2 gone from state), destroys and rents nothing.
     emu.clearRequestLog();
-    await p.stack.refresh();
+    // The provider confirms an `offline` reading over a minute before recording it: 3 s here.
+    const { envVars } = p.stack.workspace as LocalWorkspace;
+    envVars.VAST_TEST_WAIT_SCALE = "0.05";
+    await p.stack.refresh().finally(() => delete envVars.VAST_TEST_WAIT_SCALE);
     expect(emu.requestLog().filter((e) => e.method === "PUT" || e.method === "DELETE")).toEqual([]);
     const state = JSON.parse(p.cli(["stack", "export"])) as { deployment: { resources: Array<{ type: string; urn: string; id?: string; outputs?: Record<string, unknown> }> } };
     const insts = state.deployment.resources.filter((r) => r.type === INSTANCE);

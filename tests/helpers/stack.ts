@@ -4,7 +4,7 @@ import type { RunningEmulator } from "../../emulator/types.ts";
 export const STACK_SOURCES = ["Pulumi.yaml", "package.json", "index.ts", "components"];
 
 /** Short status polls so engine tests do not wait on production back-off. */
-export const FAST_POLLS = { VAST_POLL_FIRST_MS: "200", VAST_POLL_CAP_MS: "500", VAST_BACKOFF_MS: "50" };
+export const FAST_POLLS = { VAST_TEST_POLL_FLOOR_MS: "200", VAST_TEST_POLL_CAP_MS: "500", VAST_TEST_BACKOFF_MS: "50" };
 
 export function localStackConfig(emu: RunningEmulator, extra: Record<string, string> = {}) {
   return {

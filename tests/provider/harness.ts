@@ -11,9 +11,9 @@ import type { Offer } from "../../components/vast/api/types.ts";
 export const ROOT = join(import.meta.dirname, "../..");
 
 // Fast polls for tests (the provider reads them at run time).
-process.env.VAST_POLL_FIRST_MS = "50";
-process.env.VAST_POLL_CAP_MS = "100";
-process.env.VAST_BACKOFF_MS = "20";
+process.env.VAST_TEST_POLL_FLOOR_MS = "50";
+process.env.VAST_TEST_POLL_CAP_MS = "100";
+process.env.VAST_TEST_BACKOFF_MS = "20";
 
 export async function fastEmulator(): Promise<RunningEmulator> {
   return startEmulator({ pendingMs: 30, createdMs: 30, loadingMs: 80, modelLoadMs: 50, readLagMs: 0, lingerDeletedMs: 0 });

@@ -148,13 +148,14 @@ describe("read (refresh, preview --refresh) never changes infrastructure", () =>
     expect(rents(emu)).toBe(1);
   });
 
-  it("reports a dead instance (host offline) without touching it; diff replaces it", async () => {
+  it("reports a dead instance (host offline for the whole confirmation) without touching it; diff replaces it", async () => {
     const p = await configuredProvider(emu);
     const i = inputs();
     const { id, outs } = await checkedCreate(p, i);
     emu.injectFault({ kind: "offline_after_running", instanceId: Number(id) });
     await waitFor(id, (s) => s?.actual_status === "offline");
-    const props = (await p.read(id, outs as VastInstanceOutputs)).props as VastInstanceOutputs;
+    process.env.VAST_TEST_WAIT_SCALE = "0.05"; // the 60 s offline confirmation in 3 s
+    const props = await p.read(id, outs as VastInstanceOutputs).finally(() => delete process.env.VAST_TEST_WAIT_SCALE).then((r) => r.props as VastInstanceOutputs);
     expect(props).toMatchObject({ status: "offline", paused: false });
     expect(deletes()).toEqual([]);
     expect(statusOf(id)?._emulator.destroyed).toBe(false);

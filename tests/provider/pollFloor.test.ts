@@ -13,18 +13,18 @@ import { checkedCreate, configuredFor, configuredProvider, inputs, live, smallMa
 
 const SHOW = "GET /api/v0/instances/:id";
 let emu: RunningEmulator;
-const saved = { first: process.env.VAST_POLL_FIRST_MS, cap: process.env.VAST_POLL_CAP_MS };
+const saved = { first: process.env.VAST_TEST_POLL_FLOOR_MS, cap: process.env.VAST_TEST_POLL_CAP_MS };
 
 beforeAll(async () => {
   // The production schedule (the harness shortens it for the other provider tests).
-  delete process.env.VAST_POLL_FIRST_MS;
-  delete process.env.VAST_POLL_CAP_MS;
+  delete process.env.VAST_TEST_POLL_FLOOR_MS;
+  delete process.env.VAST_TEST_POLL_CAP_MS;
   emu = await startEmulator({ pendingMs: 30, createdMs: 30, loadingMs: 80, modelLoadMs: 50, rateLimits: VAST_RATE_LIMITS });
   emu.replaceMarket(smallMarket());
 });
 afterAll(async () => {
-  if (saved.first !== undefined) process.env.VAST_POLL_FIRST_MS = saved.first;
-  if (saved.cap !== undefined) process.env.VAST_POLL_CAP_MS = saved.cap;
+  if (saved.first !== undefined) process.env.VAST_TEST_POLL_FLOOR_MS = saved.first;
+  if (saved.cap !== undefined) process.env.VAST_TEST_POLL_CAP_MS = saved.cap;
   await emu?.stop();
 });
 

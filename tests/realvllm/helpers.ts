@@ -26,7 +26,7 @@ export const REAL_BOOT_MS = (REAL_BUDGET.bootTimeoutSeconds + REAL_BUDGET.probeT
  * vLLM on 2 CPU cores loads a model far slower than a GPU host the stall policy's expectations are
  * made for (components/vast/instance/stallVerdict.ts): its thresholds are stretched (test-only knob).
  */
-export const REAL_VLLM_ENV = { ...FAST_POLLS, VAST_STALL_TIME_SCALE: "10" };
+export const REAL_VLLM_ENV = { ...FAST_POLLS, VAST_TEST_WAIT_SCALE: "10" };
 
 /** The reranker stack, not yet deployed, against a fresh emulator whose instances run real vLLM. */
 export async function realVllmStack(stackName: string, config: Record<string, string> = {}): Promise<{ emu: RunningEmulator; p: TestProject }> {

@@ -1,7 +1,11 @@
-// The pure parts the boot lanes share (components/vast/instance/race.ts): offer queue and attempt
-// budget, winner and losers' cost, how lane outcomes become one result, which labelled instance to adopt.
+// The pure parts the boot lanes share: the offer queue and attempt budget (offerPool.ts), the
+// race's winner and losers' cost and how lane outcomes become one result (race.ts), which labelled
+// instance to adopt (adopt.ts).
 import { describe, expect, it, vi } from "vitest";
-import { adoptionOrder, OfferPool, Race, settleLanes, TrackedInstanceError } from "../../components/vast/instance/race.ts";
+import { Race, settleLanes } from "../../components/vast/instance/race.ts";
+import { OfferPool } from "../../components/vast/instance/offerPool.ts";
+import { adoptionOrder } from "../../components/vast/instance/adopt.ts";
+import { TrackedInstanceError } from "../../components/vast/instance/bootErrors.ts";
 import type { Instance, Offer } from "../../components/vast/api/types.ts";
 
 const offer = (id: number, machine = id * 10): Offer => ({ id, machine_id: machine, dph_total: 0.5 }) as Offer;

@@ -66,7 +66,7 @@ export async function replicaRows(o: ReplicaBenchOptions): Promise<Row[]> {
   for (const s of ["Pulumi.yaml", "package.json"]) copyFileSync(join(ROOT, s), join(dir, s));
   for (const s of ["index.ts", "components", "node_modules"]) symlinkSync(join(ROOT, s), join(dir, s));
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ["VAST_POLL_FIRST_MS", "VAST_POLL_CAP_MS", "VAST_BACKOFF_MS", "VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
+  for (const k of ["VAST_TEST_POLL_FLOOR_MS", "VAST_TEST_POLL_CAP_MS", "VAST_TEST_BACKOFF_MS", "VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
   Object.assign(env, {
     PULUMI_BACKEND_URL: `file://${join(base, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "vast-reranker-bench",
     PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

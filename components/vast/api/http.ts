@@ -11,10 +11,12 @@ export interface VastClientOptions {
   maxAttempts?: number;
   /** First backoff delay; doubled each retry with jitter, capped at 30 s. */
   backoffMs?: number;
-  /** Minimum interval between two GET /instances/{id} (default INSTANCE_POLL_FLOOR_MS). Tests only: see credentials.ts. */
+  /** Minimum interval between two GET /instances/{id} (default INSTANCE_POLL_FLOOR_MS). Tests only (loopback): VAST_TEST_POLL_FLOOR_MS. */
   pollFloorMs?: number;
-  /** Cap of the boot status-poll back-off (default STATUS_POLL_CAP_MS in instance/boot.ts). Tests only. */
+  /** Cap of the boot status-poll back-off (default STATUS_POLL_CAP_MS in instance/watchBoot.ts). Tests only: VAST_TEST_POLL_CAP_MS. */
   pollCapMs?: number;
+  /** Multiplies the boot's judgement windows (stall limits, log reads, lookups). Tests only: VAST_TEST_WAIT_SCALE. */
+  waitScale?: number;
   /**
    * Replicas: an identical offer search within this many ms of the previous one (same key, URL and
    * query) shares its answer instead of calling again. Replicas booting together in one provider

@@ -8,10 +8,17 @@ import {
   IN_PLACE_KEYS, failedRecord, instanceLabel, isFailedRecord, outputsFrom, replacedKeys, specHash, stableJson,
   type VastInstanceInputs, type VastInstanceOutputs,
 } from "./instanceLogic.ts";
-import { TrackedInstanceError, bootInstance } from "./boot.ts";
+import { TrackedInstanceError } from "./bootErrors.ts";
 import { validateInstanceInputs } from "./validate.ts";
 import { VastConfiguredProvider } from "../api/credentials.ts";
 import { machineConflict, placeOffers } from "./placement.ts";
+
+/**
+ * The boot (boot.ts and the ~12 modules behind it) and refresh's second look load on first use:
+ * check and diff, all a preview or a no-change `up` runs, never need them.
+ */
+const boot = () => import("./boot.ts");
+const refreshRead = () => import("./refreshRead.ts");
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -78,7 +85,7 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     try {
       const placement = inputs.placement;
       const replicated = placement !== undefined && placement.stems.length > 1;
-      const { instance, offerId } = await bootInstance({
+      const { instance, offerId } = await (await boot()).bootInstance({
         // Replicas booting together share one offer search (Vast: ~10 a minute per key) and so rank the
         // same market; their rents and instance lists are spaced by Vast's per-key thresholds.
         opts: replicated ? { ...opts, shareSearchMs: 6_000, paceReplicas: true } : opts, inputs, label, log: (m) => console.log(`[vast ${label}] ${m}`),
@@ -104,13 +111,15 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
 
   /**
    * Reports what Vast shows and changes nothing: the engine calls read in `pulumi refresh` and in
-   * `pulumi preview --refresh`. A vanished instance leaves state (next `up` rents anew); a dead one
-   * (`exited`, `offline`) or a paused interruptible one keeps its id with its status in the outputs,
-   * and `diff` plans the replacement that `up` carries out (the old one destroyed first).
+   * `pulumi preview --refresh`. A vanished instance (gone by its id and by its label, refreshRead.ts)
+   * leaves state (next `up` rents anew); a dead one (`exited`, or `offline` for a minute) or a paused
+   * interruptible one keeps its id with its status in the outputs, and `diff` plans the replacement
+   * that `up` carries out (the old one destroyed first).
    */
   async read(id: string, props: VastInstanceOutputs): Promise<pulumi.dynamic.ReadResult> {
     if (isFailedRecord(id, props)) return { id, props };
-    const inst = await vast.showInstance(this.clientOptions(props.apiUrl), Number(id));
+    const opts = this.clientOptions(props.apiUrl);
+    const inst = await (await refreshRead()).readForRefresh(opts, Number(id), { label: props.label, scale: opts.waitScale, log: (m) => console.log(`[vast ${props.label}] ${m}`) });
     if (inst === null) return {};
     return { id, props: this.refreshed(props, inst) };
   }
@@ -127,11 +136,11 @@ export class VastInstanceProvider extends VastConfiguredProvider implements pulu
     const label = news.label ?? olds.label;
     if (olds.status === "initializing" || !olds.port) {
       // A previous `up` rented this instance but did not see it ready: resume waiting for it.
-      const { instance } = await bootInstance({ opts, inputs: news, label, log: (m) => console.log(`[vast ${label}] ${m}`), resumeId: Number(id) });
+      const { instance } = await (await boot()).bootInstance({ opts, inputs: news, label, log: (m) => console.log(`[vast ${label}] ${m}`), resumeId: Number(id) });
       return { outs: outputsFrom({ ...news, label }, hash, instance, olds.offerId ?? 0) };
     }
     if (label !== olds.label) await vast.setInstanceLabel(opts, Number(id), label);
-    const inst = await vast.showInstance(opts, Number(id));
+    const inst = await vast.showInstance(opts, Number(id)) ?? (await vast.findInstancesByLabel(opts, label)).find((i) => i.id === Number(id) && i.cur_state !== "unloaded");
     if (!inst) throw new Error(`instance ${id} no longer exists: run \`pulumi up --refresh\` to drop it from state and rent a new one`);
     return { outs: { ...this.refreshed({ ...olds, ...withoutSecrets(news), label, secretEnvHash: hash } as VastInstanceOutputs, inst), label } };
   }

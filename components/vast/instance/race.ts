@@ -1,141 +1,10 @@
-// What the boot lanes of one VastInstance share. One lane (race 1, the default) rents, waits and
-// fails over; with race 2 two lanes do so at once on distinct machines and the first verified
-// instance is kept (boot.ts runs the lanes). Here: the shared offer queue and attempt budget, the
-// winner, the losers' cost, how the lanes' outcomes become one result, and which labelled instance
-// to adopt. No Vast calls of its own.
-import type { Instance, Offer } from "../api/types.ts";
-
-/** An error after which an instance may still exist and bill: Pulumi must keep tracking it. */
-export class TrackedInstanceError extends Error {
-  readonly trackedId: number;
-  constructor(message: string, trackedId: number) {
-    super(message);
-    this.name = "TrackedInstanceError";
-    this.trackedId = trackedId;
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (a lane that lost the race stops waiting). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-export interface Pick {
-  offer: Offer;
-  /** 1-based number of this rent among maxAttempts (every lane's rents count). */
-  attempt: number;
-}
-
-export interface SearchResult {
-  /** Offers the search returned. */
-  total: number;
-  /** The acceptable ones, best first. */
-  ranked: Offer[];
-}
-
-export interface PoolOptions {
-  maxAttempts: number;
-  /** Machines already failed (a resumed instance's). */
-  excluded?: number[];
-  /** One offer search without these machines; `late` = an attempt already failed (rank for speed). */
-  search: (excluded: number[], late: boolean) => Promise<SearchResult>;
-  /** Reorders the offers left once an attempt failed; undefined = keep the order. */
-  rerank?: (offers: Offer[]) => Offer[] | Promise<Offer[]>;
-  log: (message: string) => void;
-  maxSearches?: number;
-}
-
-/**
- * The ranked offers every lane takes from, in turn (calls are serialized, so two lanes never search
- * at once nor take the same offer). A machine a lane holds is skipped by the others (distinct
- * machines); a machine that failed is excluded for good. The first failure makes the deploy late:
- * the offers left are re-ranked once (rerank), and later searches are ranked for speed.
- */
-export class OfferPool {
-  readonly excluded: number[];
-  /** Rents reserved so far (given back when the offer turned out taken). */
-  attempts = 0;
-  /** For the final error: what the last search found. */
-  searched = "";
-  late = false;
-  private candidates: Offer[] = [];
-  private searches = 0;
-  private offersGone = 0;
-  private readonly held = new Set<number>();
-  private rerankDue = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly o: PoolOptions;
-
-  constructor(o: PoolOptions) {
-    this.o = o;
-    this.excluded = [...(o.excluded ?? [])];
-  }
-
-  /** The next offer to rent with an attempt reserved, or undefined when attempts, offers or searches ran out. */
-  next(): Promise<Pick | undefined> {
-    const p = this.queue.then(() => this.take());
-    this.queue = p.catch(() => undefined);
-    return p;
-  }
-
-  private async take(): Promise<Pick | undefined> {
-    if (this.attempts >= this.o.maxAttempts || this.offersGone > 3 * this.o.maxAttempts) return undefined;
-    if (this.rerankDue && this.o.rerank) this.candidates = await this.o.rerank(this.candidates);
-    this.rerankDue = false;
-    for (;;) {
-      if (!this.candidates.length) {
-        if (this.searches >= (this.o.maxSearches ?? 3)) return undefined;
-        this.searches++;
-        const { total, ranked } = await this.o.search([...this.excluded], this.late);
-        this.candidates = ranked;
-        this.searched = `the last search returned ${total} offers, ${ranked.length} acceptable`;
-        this.o.log(`search ${this.searches}: ${total} offers, ${ranked.length} acceptable${this.late && this.o.rerank ? " (ranked by expected time to ready: the deploy is late)" : ""}`);
-        if (!ranked.length) return undefined;
-      }
-      const offer = this.candidates.shift() as Offer;
-      if (this.excluded.includes(offer.machine_id) || this.held.has(offer.machine_id)) continue;
-      this.held.add(offer.machine_id);
-      return { offer, attempt: ++this.attempts };
-    }
-  }
-
-  /** Not rented after all (the race ended first): the attempt and the machine are given back. */
-  giveBack(pick: Pick): void {
-    this.attempts--;
-    this.held.delete(pick.offer.machine_id);
-  }
-
-  /** The offer was taken by someone else before the rent: the attempt is given back. */
-  gone(pick: Pick): void {
-    this.giveBack(pick);
-    this.offersGone++;
-  }
-
-  /** The lane is done with the machine without blaming it (race lost or stopped, unclear rent). */
-  release(machineId: number): void {
-    this.held.delete(machineId);
-  }
-
-  /** An attempt on `heldMachine` failed on `machineId` (usually the same): never again; the deploy is late. */
-  failed(machineId: number, heldMachine = machineId): void {
-    this.held.delete(heldMachine);
-    if (!this.excluded.includes(machineId)) this.excluded.push(machineId);
-    if (this.late) return;
-    this.late = true;
-    if (!this.o.rerank) return;
-    this.rerankDue = true;
-    this.o.log("an attempt failed, so the deploy is late: the offers left are ranked by expected time to ready, price no longer counts");
-  }
-}
+// The race (vast-reranker:race 2): a thin coordinator over boot lanes. Each lane runs the plain
+// boot pipeline (boot.ts: pick → rent → wait → judge → keep or discard) from the shared offer pool;
+// the race only says who was verified first, stops the others, spaces their rents by Vast's per-key
+// threshold and accounts what the losers cost. With race 1 (the default) there is one lane and the
+// race is invisible. No Vast calls of its own.
+import type { Instance } from "../api/types.ts";
+import { TrackedInstanceError } from "./bootErrors.ts";
 
 export interface LostContender {
   id: number;
@@ -171,6 +40,11 @@ export class Race {
 
   get over(): boolean {
     return this.ac.signal.aborted;
+  }
+
+  /** Lane `i`'s prefix in the boot log ("" with one lane). */
+  tag(lane: number): string {
+    return this.lanes > 1 ? `[lane ${lane + 1}]` : "";
   }
 
   /** Every instance rented in this boot: an unclear rent must not adopt another lane's contender. */
@@ -220,6 +94,18 @@ export class Race {
 }
 
 /**
+ * Runs the lanes together; a lane whose instance must stay tracked stops the others (state holds
+ * one id). Resolves with the winner, or undefined with the lanes' plain errors (settleLanes).
+ */
+export async function runRace(race: Race, lane: (i: number) => Promise<void>, destroy: (id: number, why: string) => Promise<void>, label: string): Promise<{ winner?: Race["winner"]; errors: Error[] }> {
+  const results = await Promise.allSettled(Array.from({ length: race.lanes }, (_, i) => lane(i).catch((e: Error) => {
+    if (e instanceof TrackedInstanceError) race.stop(`instance ${e.trackedId} could not be confirmed destroyed`);
+    throw e;
+  })));
+  return settleLanes(race, results, destroy, label);
+}
+
+/**
  * What the lanes' outcomes amount to: the winner, or undefined with the lanes' plain errors (the
  * caller explains). A TrackedInstanceError wins over everything: state keeps one id per resource and
  * it must be the unconfirmed instance, so a verified winner is destroyed (`destroy`) and any further
@@ -237,16 +123,4 @@ export async function settleLanes(race: Race, results: PromiseSettledResult<unkn
   }
   if (!others.length) throw tracked[0];
   throw new TrackedInstanceError(`${tracked[0].message}; not confirmed gone either: instance ${others.join(", ")} (label ${label}: \`pulumi destroy\` sweeps it, \`npm run reaper\` finds it)`, tracked[0].trackedId);
-}
-
-const PROGRESS: Record<string, number> = { running: 3, loading: 2, created: 1 };
-
-/**
- * Instances found with our label, the one to keep first: the furthest along (running, loading,
- * created), then the newest. An interrupted race leaves two contenders; keeping the one nearer to
- * serving wastes the least. The others are destroyed as duplicates.
- */
-export function adoptionOrder(found: Instance[]): Instance[] {
-  const rank = (i: Instance) => PROGRESS[i.actual_status ?? ""] ?? 0;
-  return [...found].sort((a, b) => rank(b) - rank(a) || b.id - a.id);
 }

@@ -4,7 +4,7 @@
 import type { FieldFilter, Offer, OfferQuery } from "../api/types.ts";
 import { buildOfferQuery, numericVersion, TOP_LEVEL_KEYS } from "./offerQuery.ts";
 import type { OfferSelection } from "./offerQuery.ts";
-import { expectedReadyMs } from "../instance/stallVerdict.ts";
+import { expectedReadyMs } from "../instance/bootExpectation.ts";
 
 type Scalar = string | number | boolean | null;
 
@@ -147,7 +147,7 @@ export function rankOffers(offers: Offer[], sel: OfferSelection, excludedMachine
 
 /**
  * Expected time to a serving endpoint, inflated by the host's failure odds: the image pull and model
- * download from inet_down/disk_bw (stallVerdict.ts expectedReadyMs), divided by reliability2 (a host
+ * download from inet_down/disk_bw (bootExpectation.ts expectedReadyMs), divided by reliability2 (a host
  * that fails one boot in ten costs, on average, a tenth of another boot more).
  */
 export function expectedTimeMs(o: Offer): number {
