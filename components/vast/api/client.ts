@@ -180,27 +180,6 @@ export async function destroyAndConfirm(opts: VastClientOptions, id: number, dea
   }
 }
 
-/** Body of PUT /api/v0/instances/request_logs/{id}/ as Vast's SDK builds it (`logs`): tail as a string. */
-export function logsRequestBody(o: { tail?: number; daemonLogs?: boolean; filter?: string }): Record<string, string> {
-  const body: Record<string, string> = {};
-  if (o.filter) body.filter = o.filter;
-  if (o.tail) body.tail = String(o.tail);
-  if (o.daemonLogs) body.daemon_logs = "true";
-  return body;
-}
-
-/**
- * Asks Vast to upload an instance's logs (container, or the host's daemon log for it) and returns the
- * `result_url` to fetch them from (which may answer 403 until the upload lands, reference §4).
- */
-export async function requestLogs(opts: VastClientOptions, id: number, o: { tail?: number; daemonLogs?: boolean; filter?: string } = {}): Promise<string> {
-  const res = await idempotent(opts, `request logs of instance ${id}`, "PUT", `api/v0/instances/request_logs/${id}/`, logsRequestBody(o));
-  successOrThrow(opts, `request logs of instance ${id}`, res);
-  const url = (res.body as { result_url?: unknown } | undefined)?.result_url;
-  if (typeof url !== "string" || !url) throw new VastApiError(`request logs of instance ${id}: no result_url in ${res.text.slice(0, 200)}`, res.status, undefined, false);
-  return url;
-}
-
 export async function setInstanceLabel(opts: VastClientOptions, id: number, label: string): Promise<void> {
   const res = await changingInstances(opts, () => idempotent(opts, `label instance ${id}`, "PUT", `api/v0/instances/${id}/`, { label }));
   successOrThrow(opts, `label instance ${id}`, res);
