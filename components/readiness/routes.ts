@@ -53,3 +53,14 @@ export function trickRoutes(model: string, endpointHost: string): ProbeRoute[] {
     t("POST", "/rerank", rerank, `${endpointHost}/health?`),
   ];
 }
+
+/**
+ * The request Cohere's TypeScript client sends for `CohereClientV2.rerank` with the server root as its
+ * base URL (cohere-ai 8.1: POST <base>/v2/rerank, Bearer key, JSON body): the probe sends exactly this
+ * and judges the answer as the client would read it, without loading the SDK (≈ 0.3 s of CPU on the
+ * path from /health 200 to `pulumi up` done). tests/readiness/cohereWire.test.ts records the real
+ * client's request and holds the two equal.
+ */
+export function cohereRerankRoute(model: string, query: string, documents: string[]): ProbeRoute {
+  return { method: "POST", path: "/v2/rerank", body: { model, query, documents }, label: "Cohere client POST /v2/rerank" };
+}

@@ -1,14 +1,15 @@
 // The readiness probe program (entry point: probe.ts). Waits for /health, proves rerank, score
-// and the Cohere client work with the key, and that no route serves a stranger. Prints a JSON
-// summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
+// and the Cohere client's request work with the key, and that no route serves a stranger. Prints a
+// JSON summary on stdout; on failure a one-line reason first (stderr), then details. Never the key.
+// Only Node's own modules: the probe starts after the provider saw /health 200, so its start-up is
+// on the path to `pulumi up` done (docs/benchmarks.md "Lag").
 import { randomBytes } from "node:crypto";
-import { Agent, type Dispatcher } from "undici";
-import { CohereClientV2 } from "cohere-ai";
+import { Agent, request } from "node:http";
 import {
   GUIDE_DOCUMENTS, GUIDE_QUERY, GUIDE_RELEVANT, healthAction, judgeAuthMatrix, judgeRerank, judgeScore,
   type AuthObservation, type Credential, type HealthObservation,
 } from "./verdicts.ts";
-import { authRoutes, trickRoutes, type ProbeRoute } from "./routes.ts";
+import { authRoutes, cohereRerankRoute, trickRoutes, type ProbeRoute } from "./routes.ts";
 import { EXIT, failureDetails, failureReason, parseProbeEnv, scrubSecrets, snippet, type ProbeConfig, type StepResult } from "./report.ts";
 
 interface Reply {
@@ -23,26 +24,37 @@ const emit = (stream: NodeJS.WriteStream, text: string) => stream.write(`${scrub
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
-async function call(agent: Agent, cfg: ProbeConfig, method: string, path: string, opts: { key?: string; body?: unknown; host?: string; timeoutMs?: number } = {}): Promise<Reply> {
-  const timeout = opts.timeoutMs ?? cfg.requestTimeoutMs;
+/** One request; `path` goes out verbatim (no `..` resolution: the trick routes need it). Never throws. */
+function call(agent: Agent, cfg: ProbeConfig, method: string, path: string, opts: { key?: string; body?: unknown; host?: string; timeoutMs?: number } = {}): Promise<Reply> {
+  const timeout = Math.max(1, Math.ceil(opts.timeoutMs ?? cfg.requestTimeoutMs)); // timers take whole ms
   const headers: Record<string, string> = { accept: "application/json" };
   if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
   if (opts.host !== undefined) headers.host = opts.host;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] = "application/json";
   const t0 = performance.now();
-  try {
-    // dispatcher.request sends `path` verbatim (no `..` resolution), which the trick routes need.
-    const res = await agent.request({
-      origin: cfg.endpoint, path, method: method as Dispatcher.HttpMethod, headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout),
+  const url = new URL(cfg.endpoint);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: Omit<Reply, "ms">) => {
+      if (!done) resolve({ ...r, ms: ms(t0) });
+      done = true;
+    };
+    const fail = (e: unknown) => {
+      const err = e as { code?: string; message?: string };
+      finish({ error: err.code ?? String(err.message) });
+    };
+    const req = request({ agent, host: url.hostname, port: url.port || 80, method, path, headers, timeout, signal: AbortSignal.timeout(timeout) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => finish({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", fail); // cut off mid-body
+      res.on("close", () => { if (!res.complete) fail({ code: "ECONNRESET" }); });
     });
-    const body = await res.body.text();
-    return { status: res.statusCode, body, ms: ms(t0) };
-  } catch (e) {
-    const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
-    return { error: err.code ?? err.cause?.code ?? (err.name === "TimeoutError" ? "timeout" : String(err.message)), ms: ms(t0) };
-  }
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "timeout" })));
+    req.on("error", (e: Error & { code?: string }) => fail(e.name === "AbortError" ? { code: "timeout" } : e));
+    req.end(body);
+  });
 }
 
 async function waitForHealth(agent: Agent, cfg: ProbeConfig) {
@@ -99,7 +111,7 @@ export async function main(): Promise<number> {
     return EXIT.usage;
   }
   const cfg = parsed.config;
-  const agent = new Agent({ connect: { timeout: 5_000 }, keepAliveTimeout: 2_000 });
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const summary: Record<string, unknown> = { ok: false, endpoint: cfg.endpoint, model: cfg.model };
   const latencyMs: Record<string, number> = {};
   const steps: StepResult[] = [];
@@ -130,12 +142,12 @@ export async function main(): Promise<number> {
         latencyMs[name] = ms(t0);
       }
     };
-    // The Cohere client joins "v2/rerank" onto baseUrl, so the base is the server root.
-    const co = new CohereClientV2({ token: cfg.apiKey, baseUrl: cfg.endpoint, maxRetries: 0, timeoutInSeconds: cfg.requestTimeoutMs / 1000 });
-    const [rr, sr, cohereOutcome, observations] = await Promise.all([
+    // The Cohere client joins "v2/rerank" onto its base URL, the server root (cohereBaseUrl).
+    const cohere = cohereRerankRoute(cfg.model, GUIDE_QUERY, docs);
+    const [rr, sr, cr, observations] = await Promise.all([
       call(agent, cfg, "POST", "/v1/rerank", { key: cfg.apiKey, body: { model: cfg.model, query: GUIDE_QUERY, documents: docs } }).then((r) => { latencyMs.rerank = r.ms; return r; }),
       call(agent, cfg, "POST", "/v1/score", { key: cfg.apiKey, body: { model: cfg.model, text_1: GUIDE_QUERY, text_2: docs } }).then((r) => { latencyMs.score = r.ms; return r; }),
-      timed("cohere", co.rerank({ model: cfg.model, query: GUIDE_QUERY, documents: docs }).then((res) => ({ res }), (e: unknown) => ({ error: e as Error }))),
+      call(agent, cfg, cohere.method, cohere.path, { key: cfg.apiKey, body: cohere.body }).then((r) => { latencyMs.cohere = r.ms; return r; }),
       timed("authMatrix", mapLimit(jobs, 8, async ({ route, credential }): Promise<AuthObservation> => {
         const key = credential === "none" ? undefined : credential === "wrong" ? wrongKey : cfg.apiKey;
         const r = await call(agent, cfg, route.method, route.path, { key, body: route.body, host: route.host });
@@ -152,13 +164,9 @@ export async function main(): Promise<number> {
     steps.push(typeof score === "string" ? { name: "score", ok: false, problems: [score] } : { name: "score", ...score });
     if (typeof score !== "string") summary.score = { scores: score.results, topIndex: score.topIndex };
 
-    if ("res" in cohereOutcome) {
-      const v = judgeRerank(cohereOutcome.res, docs.length, GUIDE_RELEVANT);
-      steps.push({ name: "cohere", ...v });
-      summary.cohere = { results: v.results, topIndex: v.topIndex };
-    } else {
-      steps.push({ name: "cohere", ok: false, problems: [`CohereClientV2.rerank failed: ${snippet(String(cohereOutcome.error.message), 300)}`] });
-    }
+    const coh = httpProblem("Cohere client's POST /v2/rerank", cr) ?? judgeRerank(parseJson(cr), docs.length, GUIDE_RELEVANT);
+    steps.push(typeof coh === "string" ? { name: "cohere", ok: false, problems: [coh] } : { name: "cohere", ...coh });
+    if (typeof coh !== "string") summary.cohere = { results: coh.results, topIndex: coh.topIndex };
 
     const auth = judgeAuthMatrix(observations, cfg.expectOpen);
     steps.push({ name: "auth", ok: auth.ok, problems: auth.problems });
@@ -178,7 +186,7 @@ export async function main(): Promise<number> {
     emit(process.stdout, JSON.stringify(summary));
     return reason ? EXIT.failed : EXIT.ok;
   } finally {
-    await agent.close().catch(() => undefined);
+    agent.destroy();
   }
 }
 
