@@ -53,24 +53,18 @@ export interface DeploymentConfig {
 export type TypedConfig = Pick<Config, "get" | "getNumber" | "getBoolean" | "getObject">;
 
 /**
- * index.ts still passes `(key) => projectConfig.get(key)`; that getter reads the same stack config,
- * which is read here through the typed getters instead. Pass the Config itself (or nothing).
- */
-export type LegacyConfigGetter = (key: string) => string | undefined;
-
-/**
  * Upper bound of vast-reranker:replicas. Vast allows one rent per 4.5 s per key, so replica n is
  * rented ≥ 4.6·n s after the first (the 5th ≈ 18 s later, still small against a real image pull),
  * and a create-first rollout bills twice the replicas' GPUs meanwhile. Status reads are not the
  * limit: booting replicas share one instance-list call per second (components/vast/api/instanceList.ts).
  */
-export const MAX_REPLICAS = 5;
+const MAX_REPLICAS = 5;
 
 /**
  * Upper bound of vast-reranker:race. Racing doubles the rents (Vast spaces rents 4.5 s per key) and
  * the money spent until the loser is destroyed; a third contender adds cost for little gain.
  */
-export const MAX_RACE = 2;
+const MAX_RACE = 2;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -82,8 +76,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads the `vast-reranker:*` keys; every problem is collected and reported together, naming its key. */
-export function parseDeploymentConfig(source: TypedConfig | LegacyConfigGetter = new Config("vast-reranker")): DeploymentConfig {
-  const cfg: TypedConfig = typeof source === "function" ? new Config("vast-reranker") : source;
+export function parseDeploymentConfig(cfg: TypedConfig = new Config("vast-reranker")): DeploymentConfig {
   // Keys the program does not read would otherwise be ignored in silence (configKeys.ts).
   const problems: string[] = unknownKeyProblems(Object.keys(runtime.allConfig()));
   const key = (k: string) => `vast-reranker:${k}`;

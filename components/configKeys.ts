@@ -13,7 +13,6 @@ export const KNOWN_KEYS = [
   "targetQueueTime", "inactivityTimeout",
 ] as const;
 
-export type KnownKey = (typeof KNOWN_KEYS)[number];
 
 /** Edit distance with adjacent transpositions (optimal string alignment), case-insensitive. */
 export function editDistance(a: string, b: string): number {

@@ -53,7 +53,7 @@ function launchSpec(cfg: DeploymentConfig): VllmLaunchSpec {
 }
 
 /** Splits the guide-style env string: VLLM_API_KEY (a user-chosen key) is taken out of the plain env. */
-export function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: Record<string, string>; userKey?: string; runtype: string; onstart: string | null; args: string[] } {
+function planLaunch(cfg: DeploymentConfig): { spec: VllmLaunchSpec; env: Record<string, string>; userKey?: string; runtype: string; onstart: string | null; args: string[] } {
   const { env: parsed, problems } = readEnvString(cfg.env);
   if (problems.length) throw new Error(problems.join("; "));
   const userKey = parsed.VLLM_API_KEY || undefined;
@@ -125,7 +125,7 @@ interface ReplicaParts {
 }
 
 /** Replica i's resource name: replica 0 keeps the single-replica name, so existing stacks keep their instance. */
-export function replicaName(name: string, i: number): string {
+function replicaName(name: string, i: number): string {
   return i === 0 ? name : `${name}-${i}`;
 }
 

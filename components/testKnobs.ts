@@ -17,7 +17,7 @@ export const PROBE_TEST_KNOBS = {
 } as const;
 
 /** Names the knobs had before they said they were test-only: set, they are ignored and say so. */
-export const RENAMED_KNOBS: Record<string, string> = {
+const RENAMED_KNOBS: Record<string, string> = {
   VAST_POLL_FIRST_MS: "VAST_TEST_POLL_FLOOR_MS",
   VAST_POLL_CAP_MS: "VAST_TEST_POLL_CAP_MS",
   VAST_BACKOFF_MS: "VAST_TEST_BACKOFF_MS",

@@ -25,7 +25,7 @@ const KIND_CLASS: Record<FaultKind, "create" | "instance" | "http" | "http_after
   list_lag: "instance",
   offline_flap: "instance",
 };
-export const FAULT_KINDS = Object.keys(KIND_CLASS) as FaultKind[];
+const FAULT_KINDS = Object.keys(KIND_CLASS) as FaultKind[];
 /** Faults that shape an instance's life (matched when an instance is created, or applied to one). */
 export const INSTANCE_KINDS = FAULT_KINDS.filter((k) => KIND_CLASS[k] === "instance");
 const HTTP_KINDS = FAULT_KINDS.filter((k) => KIND_CLASS[k] === "http");

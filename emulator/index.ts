@@ -19,9 +19,9 @@ import { createServerless } from "./serverless/index.ts";
 export type { AdminInstance, EmulatorOptions, FaultKind, FaultSpec, LogEntry, RunningEmulator, Settings, StoredFault, Timings } from "./types.ts";
 export { VAST_RATE_LIMITS } from "./faults.ts";
 
-export const DEFAULT_MARKET_FILE = join(dirname(fileURLToPath(import.meta.url)), "market.json");
+const DEFAULT_MARKET_FILE = join(dirname(fileURLToPath(import.meta.url)), "market.json");
 
-export const DEFAULT_SETTINGS: Settings = {
+const DEFAULT_SETTINGS: Settings = {
   pendingMs: 500,
   createdMs: 1000,
   loadingMs: 3000,
@@ -33,7 +33,7 @@ export const DEFAULT_SETTINGS: Settings = {
   legacyInstanceList: "gone",
 };
 
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return randomBytes(32).toString("hex"); // Vast keys are 64 hex characters
 }
 

@@ -10,8 +10,8 @@ import type { Reply } from "./http.ts";
 import type { Rec } from "./instances.ts";
 import type { FaultSpec } from "./types.ts";
 
-export const LIST_LAG_MS = 20_000;
-export const FLAP_MS = 5_000;
+const LIST_LAG_MS = 20_000;
+const FLAP_MS = 5_000;
 
 /** Whether the v1 list shows `rec` yet (list_lag). */
 export function listed(rec: Rec, now = Date.now()): boolean {

@@ -118,7 +118,7 @@ export function pullStalls(rec: Rec, now = Date.now()): void {
 const stamp = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 
 /** The host agent's log for the instance as of `now`. */
-export function daemonLog(rec: Rec, now = Date.now()): string {
+function daemonLog(rec: Rec, now = Date.now()): string {
   const pull = pulls.get(rec);
   if (!pull) return `cat: /var/lib/vastai_kaalia/data/instance_extra_logs/C.${rec.id}: No such file or directory\n`;
   const elapsed = now - pull.startedAt;
@@ -133,7 +133,7 @@ export function daemonLog(rec: Rec, now = Date.now()): string {
  * and when it serves; silent in between, as vLLM is while it downloads and while its engine starts.
  * A host that never serves prints nothing.
  */
-export function plannedStartup(rec: Rec, now = Date.now()): string {
+function plannedStartup(rec: Rec, now = Date.now()): string {
   const plan = rec.plan;
   if (!plan || rec.runningSince === null || plan.fate.kind === "never_serve") return "";
   const t = now - rec.runningSince;
@@ -147,7 +147,7 @@ export function plannedStartup(rec: Rec, now = Date.now()): string {
 }
 
 /** The container's stdout/stderr as of now (`fileText`: what the process wrote; emulator lines left out). */
-export function containerLog(rec: Rec, fileText: string, now = Date.now()): string {
+function containerLog(rec: Rec, fileText: string, now = Date.now()): string {
   if (rec.actual !== "running" && rec.actual !== "exited" && !fileText) return `Error response from daemon: No such container: C.${rec.id}\n`;
   if (!fileText && rec.plan) return plannedStartup(rec, now);
   return fileText.split("\n").filter((l) => !l.startsWith("[emulator]")).join("\n");

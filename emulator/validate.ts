@@ -94,7 +94,7 @@ export function parseEnvString(s: string): Record<string, string> {
  * length the recorded refusal "invalid env arguments, total length > 32KB" is about (an assumption:
  * no source says how Vast measures it).
  */
-export function dockerEnvLength(env: Record<string, string>): number {
+function dockerEnvLength(env: Record<string, string>): number {
   return Object.entries(env).map(([k, v]) => (k.startsWith("-") ? k : `-e ${k}=${v}`)).join(" ").length;
 }
 
@@ -118,7 +118,7 @@ export function publishedPorts(env: Record<string, string>): Published[] {
 }
 
 /** POSIX-ish word splitting for `args_str`. */
-export function shellWords(s: string): string[] {
+function shellWords(s: string): string[] {
   const out: string[] = [];
   let cur: string | null = null;
   let quote = "";

@@ -123,7 +123,7 @@ export interface AuthVerdict extends Check {
   requests: number;
 }
 
-export function isPublicPath(path: string): boolean {
+function isPublicPath(path: string): boolean {
   return PUBLIC_PATHS.includes(path);
 }
 

@@ -17,7 +17,7 @@ export interface ServerlessRerankerArgs {
 }
 
 /** The offer filter as Vast's search_params (instance mode's query, less the search-call keys). */
-export function searchParamsFor(cfg: DeploymentConfig): Record<string, unknown> {
+function searchParamsFor(cfg: DeploymentConfig): Record<string, unknown> {
   const q = buildOfferQuery(selectionFor(cfg, cfg.image)) as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.entries(q).filter(([k]) => !TOP_LEVEL_KEYS.includes(k)));
 }

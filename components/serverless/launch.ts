@@ -6,11 +6,11 @@ import { gzipSync } from "node:zlib";
 import { shQuote, vllmServeArgs, type VllmLaunchSpec } from "../vllm/launch.ts";
 
 /** Vast's package, the version our worker script is written against (tests/vastai/requirements.lock). */
-export const VASTAI_PIN = "vastai==1.9.1";
+const VASTAI_PIN = "vastai==1.9.1";
 /** The one port a worker publishes: Vast's worker (TLS). vLLM's own port is never mapped. */
 export const WORKER_PORT = 3000;
 /** vLLM inside the instance, on 127.0.0.1 only (Vast's OpenAI worker uses the same port). */
-export const VLLM_LOOPBACK_PORT = 18000;
+const VLLM_LOOPBACK_PORT = 18000;
 
 /** worker.py without its comment lines (they cost launch size; Vast allows 4096 characters). */
 export function workerSource(): string {
@@ -19,7 +19,7 @@ export function workerSource(): string {
 }
 
 /** gzip + base64 of worker.py; gzip's header holds no time, so the launch is stable across runs. */
-export function workerPayload(): string {
+function workerPayload(): string {
   return gzipSync(Buffer.from(workerSource()), { level: 9 }).toString("base64");
 }
 
@@ -34,7 +34,7 @@ export interface WorkerLaunch {
 }
 
 /** The /bin/sh script: install Vast's worker, start vLLM on loopback, exec our worker script. */
-export function workerScript(spec: VllmLaunchSpec): string {
+function workerScript(spec: VllmLaunchSpec): string {
   const serve = [...vllmServeArgs({ ...spec, hardened: false }), "--host", "127.0.0.1", "--port", String(VLLM_LOOPBACK_PORT)];
   return [
     "set -eu",

@@ -17,7 +17,7 @@ export interface WorkerPlan {
   userEnv: Record<string, string>;
 }
 
-export function workerSpec(cfg: DeploymentConfig): VllmLaunchSpec {
+function workerSpec(cfg: DeploymentConfig): VllmLaunchSpec {
   // Keyless behind Vast's worker, which cannot send a key (docs/serverless.md): never the guard.
   return { image: cfg.image, model: cfg.model, servedModelName: cfg.servedModelName, maxModelLen: cfg.maxModelLen, dtype: cfg.dtype, extraArgs: cfg.extraArgs, hardened: false };
 }

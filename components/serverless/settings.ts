@@ -27,7 +27,7 @@ export interface ServerlessSettings {
 }
 
 /** Upper bound of maxWorkers: each worker is a rented GPU; Vast's own default cap is 20. */
-export const MAX_WORKERS = 20;
+const MAX_WORKERS = 20;
 
 const NAME = /^[a-zA-Z0-9_-]+$/;
 

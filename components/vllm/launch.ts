@@ -14,10 +14,10 @@ import { GUARD_CLASS, GUARD_MODULE, GUARD_SOURCE_GZIP_BASE64 } from "./guardSour
 import { imageProblem, imageTag, launchSizeProblem } from "../vast/instance/validate.ts";
 import { modelIdProblem } from "./modelId.ts";
 
-export const VLLM_PORT = 8000;
+const VLLM_PORT = 8000;
 /** First vLLM release with the CVE-2026-48746 fix. */
-export const MIN_VLLM_VERSION = "0.22.0";
-export const GUARD_MIDDLEWARE = `${GUARD_MODULE}.${GUARD_CLASS}`;
+const MIN_VLLM_VERSION = "0.22.0";
+const GUARD_MIDDLEWARE = `${GUARD_MODULE}.${GUARD_CLASS}`;
 
 export interface VllmLaunchSpec {
   image: string;
@@ -98,7 +98,7 @@ export function vllmServeArgs(spec: VllmLaunchSpec): string[] {
 }
 
 /** The /bin/sh script of the hardened launch. Reads the key only from the environment. */
-export function hardenedScript(serveArgs: string[]): string {
+function hardenedScript(serveArgs: string[]): string {
   return [
     "set -eu",
     // Fail closed before loading the model if the key is missing.

@@ -15,7 +15,7 @@ import { createAuthority, type Authority } from "./tls.ts";
 
 export const DEFAULT_SCALER_TIMINGS: ScalerTimings = { tickMs: 1000, scaleDownMs: 30_000, loadWindowMs: 10_000 };
 /** Where Vast's client downloads Vast's root certificate from (its SSL_CERT_URL), on this server. */
-export const ROOT_CERT_PATH = "/static/jvastai_root.cer";
+const ROOT_CERT_PATH = "/static/jvastai_root.cer";
 
 type Auth = "account" | "none" | "engine";
 interface Route {

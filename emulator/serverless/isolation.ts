@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const CONTAINER_PY = fileURLToPath(new URL("./container.py", import.meta.url));
-export const SERVERLESS_BIN = fileURLToPath(new URL("./bin", import.meta.url));
+const SERVERLESS_BIN = fileURLToPath(new URL("./bin", import.meta.url));
 
 export interface Isolated {
   argv: string[];

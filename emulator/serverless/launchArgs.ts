@@ -4,7 +4,7 @@
 // it: docs/vast-api.md, "Vast Serverless").
 
 /** POSIX shell word splitting: '…' literal, "…" with \\ \" \$ \` escapes, \\ outside quotes. */
-export function shellSplit(s: string): string[] {
+function shellSplit(s: string): string[] {
   const out: string[] = [];
   let cur = "";
   let inWord = false;

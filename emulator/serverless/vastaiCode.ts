@@ -8,7 +8,7 @@ import { REPO_ROOT } from "../runtime.ts";
 
 export const VASTAI_PYTHON = process.env.VAST_EMULATOR_VASTAI_PYTHON || join(REPO_ROOT, ".cache", "vastai-venv", "bin", "python");
 
-export function vastaiMissing(): string | null {
+function vastaiMissing(): string | null {
   return existsSync(VASTAI_PYTHON) ? null : `no vastai venv at ${VASTAI_PYTHON} (run scripts/setup-vastai.sh)`;
 }
 
@@ -20,6 +20,8 @@ print(json.dumps(parse_query(sys.argv[1], {}, offers_fields, offers_alias, offer
 
 /** `search_params` (vastai's filter string) → the JSON offer query, or an error message. */
 export function parseSearchParams(s: string): { query: Record<string, unknown> } | { error: string } {
+  const missing = vastaiMissing();
+  if (missing) return { error: missing };
   const r = spawnSync(VASTAI_PYTHON, ["-c", PARSE, s], { encoding: "utf8", timeout: 30_000 });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || "parse failed").trim().split("\n").slice(-1)[0] };
   return { query: JSON.parse(r.stdout) as Record<string, unknown> };

@@ -92,11 +92,6 @@ describe("parseDeploymentConfig", () => {
   it("takes the readiness probe's open-route tolerance from config", () => {
     expect(parseDeploymentConfig(stackConfig({ probeExpectOpen: "POST /rerank,/metrics" })).probeExpectOpen).toBe("POST /rerank,/metrics");
   });
-
-  it("reads the stack config the same way when given index.ts's plain getter", () => {
-    const cfg = stackConfig({ diskGb: "50" });
-    expect(parseDeploymentConfig(() => "ignored")).toEqual(parseDeploymentConfig(cfg));
-  });
 });
 
 describe("Pulumi.yaml config schema", () => {

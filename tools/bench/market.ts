@@ -121,7 +121,7 @@ export async function marketBench(o: MarketBenchOptions): Promise<{ summaries: P
 }
 
 /** One row per policy, then the targets (about the default row, against the old flat + price one) when both ran. */
-export function marketRows(summaries: PolicySummary[]): Row[] {
+function marketRows(summaries: PolicySummary[]): Row[] {
   const rows: Row[] = summaries.map((s) => row(`market: ${s.policy.name} p50 time to verified endpoint`, s.p50, "s", 0, undefined,
     `p95 ${s.p95.toFixed(0)} s, max ${s.max.toFixed(0)} s; $${s.failedCost.toFixed(2)} on failed attempts${s.policy.race ? `, $${s.raceCost.toFixed(2)} on race losers` : ""}; ${s.attempts} rents, ${s.honest} honest hosts given up, ${s.failedDeploys} failed deploys, ${s.leaked} leaked`));
   const old = summaries.find((s) => s.policy === POLICIES[0]);

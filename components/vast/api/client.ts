@@ -24,9 +24,8 @@ async function rentSlot(opts: VastClientOptions): Promise<void> {
 /**
  * The floor for GET /api/v0/instances/{id}/: Vast's documented minimum interval for that route is 2 s
  * per caller (docs/vast-api.md §6) and a faster call is answered 429 and wasted. The 100 ms margin
- * absorbs timers that fire a few ms early and network jitter (at exactly 2 s, 1 poll in 10 was
- * throttled in the benchmark). Every reader of that route waits for it: boot status polls, destroy
- * confirmations, refresh reads (docs/benchmarks.md).
+ * absorbs timers that fire a few ms early and network jitter. Every reader of that route waits for
+ * it: boot status polls, destroy confirmations, refresh reads (docs/benchmarks.md).
  */
 export const INSTANCE_POLL_FLOOR_MS = 2_100;
 

@@ -64,7 +64,7 @@ let userAgent: string | undefined;
  * `vast-reranker/<package.json version>`: Vast's own SDK sends `vastai-sdk/<version>`, so every caller
  * names itself; a request without one may be treated differently behind Vast's front door.
  */
-export function productUserAgent(): string {
+function productUserAgent(): string {
   if (userAgent) return userAgent;
   let version = "unknown";
   try {
@@ -123,7 +123,7 @@ export async function send(
 }
 
 /** A rent answer carries `instance_api_key`, a credential of the instance: never in a message or log. */
-export function withoutInstanceKeys(text: string): string {
+function withoutInstanceKeys(text: string): string {
   return text.replace(/("instance_api_key"\s*:\s*")[^"]*(")/g, "$1***$2");
 }
 

@@ -14,7 +14,7 @@ export const LIST_FLOOR_MS = 1_100;
 /** The order Vast's SDK asks for (its default; the server adds `id` last anyway). */
 const LIST_ORDER = JSON.stringify([{ col: "id", dir: "asc" }]);
 /** Vast's largest page (a bigger `limit` is cut to it). */
-export const LIST_PAGE = 25;
+const LIST_PAGE = 25;
 
 /** Every page of one filtered list, `beforePage` awaited before each page. */
 export async function pagedList(opts: VastClientOptions, selectFilters: Record<string, unknown>, beforePage?: () => Promise<void>): Promise<Instance[]> {

@@ -9,10 +9,10 @@ import { redact, send, sleep, type VastClientOptions } from "./http.ts";
 export type LogKind = "daemon" | "container";
 
 /** The lines asked for: the vastai CLI's default, enough for every layer line of a large image. */
-export const LOG_TAIL = "1000";
+const LOG_TAIL = "1000";
 /** Between GETs of a result URL that is not there yet, and how long to keep trying (the SDK's 0.3 s, ~9 s). */
-export const RESULT_RETRY_MS = 300;
-export const RESULT_WAIT_MS = 9_000;
+const RESULT_RETRY_MS = 300;
+const RESULT_WAIT_MS = 9_000;
 
 /** The request body for one log (one builder, shared by every caller). */
 export function logsRequestBody(kind: LogKind, tail = LOG_TAIL): Record<string, string> {

@@ -72,10 +72,6 @@ export interface Offer {
   [extra: string]: unknown;
 }
 
-export interface OfferSearchResponse {
-  offers: Offer[];
-}
-
 /** Body of PUT /api/v0/asks/{offer_id}/ as the official CLI sends it. */
 export interface CreateInstanceRequest {
   client_id: "me";

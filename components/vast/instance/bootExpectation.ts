@@ -33,7 +33,7 @@ const FALLBACK_DISK_BW = 1500;
  * memory, profiling, CUDA graph capture), ms. The real CPU build in tests/realvllm needs 30–90 s on 2
  * loaded cores; 60 s is on the safe side for a small model on a GPU.
  */
-export const CREATE_OVERHEAD_MS = 20_000;
+const CREATE_OVERHEAD_MS = 20_000;
 export const ENGINE_START_MS = 60_000;
 
 export interface BootExpectation {

@@ -76,7 +76,7 @@ export interface VastInstanceOutputs extends Omit<VastInstanceInputs, "secretEnv
 }
 
 /** Status of the record a tolerated boot failure leaves: no instance exists behind it. */
-export const FAILED_STATUS = "failed";
+const FAILED_STATUS = "failed";
 
 /** Whether a resource is a failed record (its id names no Vast instance). */
 export function isFailedRecord(id: string, props: Pick<VastInstanceOutputs, "status">): boolean {

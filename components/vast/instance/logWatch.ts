@@ -15,7 +15,7 @@ import { sleep } from "./bootContext.ts";
  */
 export const LOG_READS = { daemonFirstMs: 15_000, daemonEveryMs: 40_000, containerFirstMs: 8_000, containerEveryMs: 20_000, suspiciousEveryMs: 20_000 };
 /** How long a verdict waits for its confirming read (a read waits ≤ 9 s for its result URL). */
-export const CONFIRM_WAIT_MS = 12_000;
+const CONFIRM_WAIT_MS = 12_000;
 
 const kindOf = (phase: Exclude<BootPhase, "serving">): LogKind => (phase === "pull" ? "daemon" : "container");
 

@@ -11,7 +11,7 @@ import { OFFLINE_CONFIRM_MS } from "./watchBoot.ts";
 import { sleep } from "./bootContext.ts";
 
 /** Between the readings that confirm `offline`: 4 readings over the minute. */
-export const OFFLINE_RECHECK_MS = 20_000;
+const OFFLINE_RECHECK_MS = 20_000;
 
 export interface RefreshOptions {
   /** The instance's label (from state): what the second look searches. */

@@ -49,7 +49,7 @@ export function launchSizeProblem(launch: { args: string[] | null | undefined; o
 }
 
 /** Vast's limit on the whole env (recorded 400: "invalid env arguments, total length > 32KB"). */
-export const VAST_ENV_LIMIT = 32 * 1024;
+const VAST_ENV_LIMIT = 32 * 1024;
 
 /**
  * The env-size rule; undefined when it fits. How Vast measures "total length" is not known: the env

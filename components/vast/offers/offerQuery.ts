@@ -27,7 +27,7 @@ const OPS: Record<string, QueryOp> = {
 };
 
 /** CLI `offers_alias`; `reliability` is deliberately NOT aliased to reliability2 (the CLI comments it out). */
-export const FIELD_ALIASES: Record<string, string> = {
+const FIELD_ALIASES: Record<string, string> = {
   cuda_vers: "cuda_max_good", display_active: "gpu_display_active", dlperf_usd: "dlperf_per_dphtotal",
   dph: "dph_total", flops_usd: "flops_per_dphtotal",
 };
@@ -50,7 +50,7 @@ export const KNOWN_FIELDS: readonly string[] = ("bw_nvlink compute_cap cpu_arch 
 export const TOP_LEVEL_KEYS: readonly string[] = ["order", "type", "limit", "allocated_storage", "disable_bundling"];
 
 /** Defaults the CLI adds unless `--no-default`; a filter term `<field>=any` removes one. */
-export const DEFAULT_FILTERS: Readonly<Record<string, FieldFilter>> = {
+const DEFAULT_FILTERS: Readonly<Record<string, FieldFilter>> = {
   verified: { eq: true }, external: { eq: false }, rentable: { eq: true }, rented: { eq: false },
 };
 export const DEFAULT_LIMIT = 64;
@@ -93,7 +93,7 @@ function ownFilter(res: Record<string, FieldFilter>, field: string): FieldFilter
  * whatever `res` already holds (defaults included), later terms overwrite the same op, and a
  * wildcard deletes the field. Whitespace other than spaces (YAML folding) counts as a space.
  */
-export function applyFilter(res: Record<string, FieldFilter>, filter: string, onRemove?: (field: string) => void): void {
+function applyFilter(res: Record<string, FieldFilter>, filter: string, onRemove?: (field: string) => void): void {
   const s = filter.replace(/[\t\r\n]/g, " ").trim();
   const term = new RegExp(TERM_SOURCE, "y");
   let pos = 0;
@@ -200,7 +200,7 @@ export function asNumber(v: unknown): number {
  * gt/gte keep the larger, lt/lte the smaller, `in` intersects, `notin` unions. Different ops on
  * one field (e.g. filter `dph < 0.5` and a typed `lte 0.4`) are both kept: the server ANDs them.
  */
-export function tighten(q: Record<string, FieldFilter>, field: string, op: QueryOp, value: number | Array<string | number>): void {
+function tighten(q: Record<string, FieldFilter>, field: string, op: QueryOp, value: number | Array<string | number>): void {
   const f = ownFilter(q, field);
   const cur = f[op];
   if (cur === undefined || cur === null || typeof cur === "boolean") {

@@ -3,7 +3,7 @@ import type { FieldFilter } from "../api/types.ts";
 import { DEFAULT_LIMIT, FilterSyntaxError, RANK_BY, KNOWN_FIELDS, TOP_LEVEL_KEYS, asNumber, parseFilter, type OfferSelection } from "./offerQuery.ts";
 
 /** Known field closest to `name` by edit distance (with transpositions), if it is a likely typo. */
-export function suggestField(name: string): string | undefined {
+function suggestField(name: string): string | undefined {
   if (KNOWN_FIELDS.includes(name)) return undefined;
   let best: string | undefined;
   let bestD = name.length <= 5 ? 2 : 3; // allow 1 edit for short names, 2 otherwise
