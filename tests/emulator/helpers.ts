@@ -87,7 +87,8 @@ export async function show(emu: RunningEmulator, id: number): Promise<Instance |
   return r.body.instances;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/wait.ts";
+export { sleep };
 
 /** Poll until pred(instance) holds; returns the instance. */
 export async function until(emu: RunningEmulator, id: number, pred: (i: Instance | null) => boolean, timeoutMs = 10_000): Promise<Instance | null> {

@@ -12,6 +12,7 @@ import type { RunningEmulator } from "../../emulator/index.ts";
 import { LAYER_SHARES, pullSchedule, requestLogs, serveUpload, UPLOAD_MS } from "../../emulator/logs.ts";
 import type { Rec } from "../../emulator/instances.ts";
 import { call, createBody, start } from "./helpers.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const SDK_PYTHON = join(ROOT, ".cache/vastai-venv/bin/python");
@@ -21,7 +22,6 @@ beforeAll(async () => { emu = await start({ pendingMs: 100, createdMs: 100, load
 afterAll(async () => { await emu?.stop(); });
 beforeEach(async () => { await emu.reset(); });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function rent(body = createBody()): Promise<number> {
   const offers = (await call(emu, "POST", "/api/v0/bundles/", { num_gpus: { eq: 1 }, rentable: { eq: true }, direct_port_count: { gte: 1 }, cuda_max_good: { gte: 12.9 } })).body.offers;

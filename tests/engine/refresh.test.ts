@@ -7,6 +7,7 @@ import { createTestProject, type TestProject } from "../helpers/engine.ts";
 import { FAST_BOOT, FAST_POLLS, STACK_SOURCES, liveInstances, localStackConfig } from "../helpers/stack.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const INSTANCE = "pulumi-nodejs:dynamic/vast:Instance";
 let emu: RunningEmulator;
@@ -22,11 +23,7 @@ const shown = (id: number) => {
 /** Calls that change something at Vast (searches are POSTs that change nothing). */
 const mutating = () => emu.requestLog().filter((e) => e.method !== "GET" && e.method !== "POST").map((e) => e.route);
 
-async function until(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
-  for (const t0 = Date.now(); !pred(); await new Promise((r) => setTimeout(r, 50))) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+const until = (what: string, pred: () => boolean, timeoutMs = 15_000) => waitUntil(what, pred, timeoutMs);
 
 /** The engine's operations on the instance during one command. */
 function instanceOps(): { ops: string[]; onEvent: (e: EngineEvent) => void } {

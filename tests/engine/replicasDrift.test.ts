@@ -7,14 +7,11 @@ import type { TestProject } from "../helpers/engine.ts";
 import { liveInstances as live } from "../helpers/stack.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { replicaStack, type Replica } from "../helpers/replicas.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const INSTANCE = "pulumi-nodejs:dynamic/vast:Instance";
 
-async function until(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
-  for (const t0 = Date.now(); !pred(); await new Promise((r) => setTimeout(r, 50))) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+const until = (what: string, pred: () => boolean, timeoutMs = 15_000) => waitUntil(what, pred, timeoutMs);
 
 describe("replicas: refresh reports a dead and a vanished replica, up replaces only those", () => {
   let emu: RunningEmulator;

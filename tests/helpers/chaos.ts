@@ -12,6 +12,7 @@ import type { RunningEmulator } from "../../emulator/types.ts";
 import { instanceIdsInState } from "../../tools/reaper/orphans.ts";
 import { ROOT, type TestProject } from "./engine.ts";
 import { liveInstances } from "./stack.ts";
+import { waitUntil } from "./wait.ts";
 
 export const RENT_ROUTE = "PUT /api/v0/asks/:id";
 
@@ -132,18 +133,8 @@ export function descendants(pid: number): ProcInfo[] {
   return found;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `cond` every `everyMs` until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, cond: () => T | undefined | false | null, timeoutMs = 60_000, everyMs = 5): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { waitUntil };
 
 /**
  * Kills the CLI's process group with SIGKILL, and any descendant that a plugin moved to a group of its

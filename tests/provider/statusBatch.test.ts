@@ -13,6 +13,7 @@ import { findInstancesByLabel, listInstances, rentOffer, showInstance, type Vast
 import { createRequest } from "../../components/vast/instance/instanceLogic.ts";
 import type { Instance } from "../../components/vast/api/types.ts";
 import { inputs, smallMarket } from "./harness.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const SHOW = "GET /api/v0/instances/:id";
 const LIST = "GET /api/v1/instances";
@@ -21,7 +22,6 @@ const LIST = "GET /api/v1/instances";
 const KEYS = ["key-poll", "key-absent", "key-placement", "key-rent", "key-single", "key-adopt"].map((k) => `${k}-${"0".repeat(24)}`);
 
 let emu: RunningEmulator;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   // Vast's thresholds, except for rents: these tests rent several instances at once to read them,

@@ -10,6 +10,7 @@ import { buildWorkerLaunch } from "../../components/serverless/launch.ts";
 import { endpointBody, launchArgs, workerGroupBody } from "../../components/serverless/wire.ts";
 import type { ServerlessSettings } from "../../components/serverless/settings.ts";
 import { call } from "../emulator/helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const run = promisify(execFile);
 export const ROOT = join(import.meta.dirname, "../..");
@@ -107,13 +108,7 @@ export async function routeLoad(client: { request(path: string, payload: unknown
 }
 
 /** Polls `f` every 200 ms until it returns true, or throws after `ms`. */
-export async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export const until = (f: () => boolean | Promise<boolean>, ms: number, what: string) => waitUntil(what, f, ms, 200);
 
 /** HTTP status of GET http://127.0.0.1:<port><path> from inside the container's network namespace ("refused" if nothing listens). */
 export async function statusInside(pid: number, port: number, path = "/health"): Promise<string> {
