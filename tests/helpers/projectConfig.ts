@@ -4,6 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { expect } from "vitest";
+import { ConfigError } from "../../components/config.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -29,4 +31,15 @@ export function stackConfig(values: Record<string, string> = {}, unset: string[]
   for (const k of unset) delete all[k];
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(all).map(([k, v]) => [`vast-reranker:${k}`, v])));
   return new pulumi.Config("vast-reranker");
+}
+
+/** The message of the ConfigError `f` throws (fails the test when it throws none or another error). */
+export function problemsOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("no ConfigError");
 }

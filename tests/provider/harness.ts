@@ -7,6 +7,7 @@ import { VastInstanceProvider } from "../../components/vast/instance/instancePro
 import type { VastConfiguredProvider } from "../../components/vast/api/credentials.ts";
 import type { VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
 import type { Offer } from "../../components/vast/api/types.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
@@ -67,4 +68,28 @@ export function live(emu: RunningEmulator) {
 
 export function rents(emu: RunningEmulator): number {
   return emu.requestLog().filter((e) => e.method === "PUT" && e.route.includes("/asks/")).length;
+}
+
+/**
+ * A provider test file's emulator (fast boots, the small market restored before each test, faults
+ * cleared after) and the provider's log lines (console.log), read through the returned getters.
+ */
+export function providerSuite() {
+  let emu: RunningEmulator;
+  let logs: string[] = [];
+  beforeAll(async () => { emu = await fastEmulator(); });
+  afterAll(async () => { await emu?.stop(); });
+  beforeEach(async () => {
+    await emu.reset();
+    emu.replaceMarket(smallMarket()); // offers 9000..9003 on machines 700..703, cheapest first
+    logs = [];
+    vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => { logs.push(a.join(" ")); });
+  });
+  afterEach(() => { vi.restoreAllMocks(); emu.clearFaults(); });
+  return {
+    emu: () => emu,
+    logs: () => logs,
+    text: () => logs.join("\n"),
+    onMachine: (m: number) => emu.instances().filter((i) => i.machine_id === m),
+  };
 }

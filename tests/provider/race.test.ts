@@ -3,26 +3,18 @@
 // logged; no instance left untracked when a contender stalls, fails or cannot be destroyed.
 // The lanes' rents are spaced by Vast's 4.5 s rent threshold (RENT_FLOOR_MS), so each test waits
 // for the second rent; the first contender is kept booting (a fault) so that both really run.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import type { VastInstanceInputs, VastInstanceOutputs } from "../../components/vast/instance/instanceLogic.ts";
-import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
+import { checkedCreate, configuredProvider, inputs, live, providerSuite, rents } from "./harness.ts";
 
+const suite = providerSuite();
 let emu: RunningEmulator;
-let logs: string[] = [];
-beforeAll(async () => { emu = await fastEmulator(); });
-afterAll(async () => { await emu?.stop(); });
-beforeEach(async () => {
-  await emu.reset();
-  emu.replaceMarket(smallMarket()); // offers 9000..9003 on machines 700..703, cheapest first
-  logs = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => { logs.push(a.join(" ")); });
-});
-afterEach(() => { vi.restoreAllMocks(); emu.clearFaults(); });
+beforeAll(() => { emu = suite.emu(); });
 
 const race = (over: Partial<VastInstanceInputs> = {}) => inputs({ race: 2, ...over });
-const onMachine = (m: number) => emu.instances().filter((i) => i.machine_id === m);
-const text = () => logs.join("\n");
+const onMachine = suite.onMachine;
+const text = suite.text;
 type Failure = Error & { id?: string };
 
 /** The client confirmed the destroy: after the DELETE of `id`, a GET of it answered that it is gone. */

@@ -2,25 +2,17 @@
 // reproduced by emulator faults: a pending bid's contract is destroyed, a boot Vast gave up fails at
 // once, stale error text on a running instance does not cost a healthy host, an env over Vast's limit
 // is refused before any rent.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import type { VastInstanceOutputs } from "../../components/vast/instance/instanceLogic.ts";
-import { checkedCreate, configuredProvider, fastEmulator, inputs, live, rents, smallMarket } from "./harness.ts";
+import { checkedCreate, configuredProvider, inputs, live, providerSuite, rents } from "./harness.ts";
 
+const suite = providerSuite();
 let emu: RunningEmulator;
-let logs: string[] = [];
-beforeAll(async () => { emu = await fastEmulator(); });
-afterAll(async () => { await emu?.stop(); });
-beforeEach(async () => {
-  await emu.reset();
-  emu.replaceMarket(smallMarket()); // offers 9000..9003 on machines 700..703, cheapest first
-  logs = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => { logs.push(a.join(" ")); });
-});
-afterEach(() => { vi.restoreAllMocks(); emu.clearFaults(); });
+beforeAll(() => { emu = suite.emu(); });
 
-const text = () => logs.join("\n");
-const onMachine = (m: number) => emu.instances().filter((i) => i.machine_id === m);
+const text = suite.text;
+const onMachine = suite.onMachine;
 
 /** After the DELETE of `id`, a GET of it answered that it is gone. */
 function confirmedGone(id: number): boolean {

@@ -2,22 +2,12 @@
 // getters, every bad key named; and each validation rule applied the same way by the program and
 // by the instance provider's check.
 import { describe, expect, it, vi } from "vitest";
-import { ConfigError, parseDeploymentConfig } from "../../components/config.ts";
+import { parseDeploymentConfig } from "../../components/config.ts";
 import { validateDeployment } from "../../components/rerankerDeployment.ts";
 import { VAST_LAUNCH_LIMIT, launchSize, validateInstanceInputs } from "../../components/vast/instance/validate.ts";
 import { validateVllmLaunchSpec } from "../../components/vllm/launch.ts";
 import type { VastInstanceInputs } from "../../components/vast/instance/instanceLogic.ts";
-import { declaredKeys, projectDefaults, stackConfig } from "../helpers/projectConfig.ts";
-
-const problemsOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("no ConfigError");
-};
+import { declaredKeys, projectDefaults, stackConfig, problemsOf } from "../helpers/projectConfig.ts";
 
 describe("parseDeploymentConfig", () => {
   it("reads Pulumi.yaml's defaults into the guide's deployment", () => {

@@ -2,24 +2,14 @@
 // ids fail before any rent, in both modes; serverless settings are checked like every other key.
 import { describe, expect, it } from "vitest";
 import { KNOWN_KEYS, closestKey, unknownKeyProblems } from "../../components/configKeys.ts";
-import { ConfigError, parseDeploymentConfig } from "../../components/config.ts";
+import { parseDeploymentConfig } from "../../components/config.ts";
 import { loadDeploymentConfig, validateDeployment } from "../../components/rerankerDeployment.ts";
 import { imageReferenceProblem } from "../../components/vast/instance/imageReference.ts";
 import { modelIdProblem } from "../../components/vllm/modelId.ts";
 import { validateInstanceInputs } from "../../components/vast/instance/validate.ts";
 import { plannedLaunch } from "../../components/serverless/plan.ts";
 import { launchSize, VAST_LAUNCH_LIMIT } from "../../components/vast/instance/validate.ts";
-import { declaredKeys, stackConfig } from "../helpers/projectConfig.ts";
-
-const problemsOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("no ConfigError");
-};
+import { declaredKeys, stackConfig, problemsOf } from "../helpers/projectConfig.ts";
 
 describe("unknown vast-reranker:* keys", () => {
   it("the known list is exactly what Pulumi.yaml declares", () => {

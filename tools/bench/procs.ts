@@ -35,6 +35,12 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
   });
 }
 
+/** `pulumi <args>` with stdout and stderr as one text (for error messages) and its time. */
+export async function pulumiCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: number; out: string; stdout: string }> {
+  const r = await run("pulumi", args, cwd, env);
+  return { code: r.code, ms: r.ms, out: r.stdout + r.stderr, stdout: r.stdout };
+}
+
 export interface Project {
   name: string;
   dir: string;

@@ -4,27 +4,16 @@
 // fresh stack that is destroyed after; target <= 1.3×. Each `up` logs a timeline (rents, `running`,
 // calls, 429s) so the gap can be attributed.
 // Run alone: npm run bench -- --replicas-only [--pairs N]
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startEmulator, VAST_RATE_LIMITS } from "../../emulator/index.ts";
 import type { RunningEmulator } from "../../emulator/types.ts";
 import { median, row, type Row } from "./report.ts";
+import { pulumiCli } from "./procs.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: number; out: string }> {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d; });
-    child.stderr.on("data", (d: Buffer) => { out += d; });
-    child.on("error", rej);
-    child.on("close", (code) => res({ code, ms: performance.now() - t0, out }));
-  });
-}
 
 export interface ReplicaBenchOptions {
   pairs: number;
@@ -75,7 +64,7 @@ export async function replicaRows(o: ReplicaBenchOptions): Promise<Row[]> {
     pendingMs: o.pendingMs ?? 500, createdMs: o.createdMs ?? 1000, loadingMs: o.loadingMs ?? 3000, modelLoadMs: o.modelLoadMs ?? 6000,
     lingerDeletedMs: 0, readLagMs: 0, rateLimits: VAST_RATE_LIMITS,
   });
-  const p = (stack: string, args: string[]) => run([...args, "--stack", stack, "--non-interactive"], dir, env);
+  const p = (stack: string, args: string[]) => pulumiCli([...args, "--stack", stack, "--non-interactive"], dir, env);
   const must = async (stack: string, args: string[]) => {
     const r = await p(stack, args);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${stack}) exited ${r.code}:\n${r.out.split("\n").slice(-30).join("\n")}`);
@@ -83,7 +72,7 @@ export async function replicaRows(o: ReplicaBenchOptions): Promise<Row[]> {
   };
   try {
     for (const [stack, n] of [["r1", "1"], ["r3", "3"]] as const) {
-      await run(["stack", "init", stack, "--non-interactive"], dir, env);
+      await pulumiCli(["stack", "init", stack, "--non-interactive"], dir, env);
       await must(stack, ["config", "set", "vast:apiUrl", emu.url]);
       await must(stack, ["config", "set", "--secret", "vast:apiKey", emu.apiKey]);
       await must(stack, ["config", "set", "vast-reranker:replicas", n]);

@@ -6,7 +6,7 @@
 //  4. the cost of the idle endpoint per hour: cold workers bill storage only (Vast: stopped instances).
 // Run: node tools/bench/serverless.ts [--requests N] [--runtime standin|vllm]. Stops everything it
 // started (emulator, workers, pulumi) when done, on failure and on SIGINT/SIGTERM.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import type { RunningEmulator } from "../../emulator/types.ts";
 import { containerProcess } from "../../emulator/serverless/isolation.ts";
 import { ServerlessRerankClient } from "../../components/client/serverless.ts";
 import { GUIDE_DOCUMENTS, GUIDE_QUERY } from "../../components/readiness/verdicts.ts";
+import { pulumiCli } from "./procs.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const execP = promisify(execFile);
@@ -24,17 +25,6 @@ const GUIDE = { model: "BAAI/bge-reranker-base", query: GUIDE_QUERY, documents: 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-function pulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: number; out: string }> {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const child = spawn("pulumi", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d; });
-    child.stderr.on("data", (d: Buffer) => { out += d; });
-    child.on("error", rej);
-    child.on("close", (code) => res({ code, ms: performance.now() - t0, out }));
-  });
-}
 
 /** N sequential reranks straight to vLLM on the container's loopback, measured inside the container (after one warm-up). */
 async function directLatencies(pid: number, n: number): Promise<number[]> {
@@ -67,18 +57,18 @@ async function main(): Promise<void> {
     for (const k of ["VAST_API_URL", "VAST_API_KEY", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[k];
     mkdirSync(join(base, "backend"));
     const must = async (args: string[]) => {
-      const r = await pulumi([...args, "--stack", "bench", "--non-interactive"], dir, env);
+      const r = await pulumiCli([...args, "--stack", "bench", "--non-interactive"], dir, env);
       if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.out.split("\n").slice(-30).join("\n")}`);
       return r;
     };
-    await pulumi(["stack", "init", "bench", "--non-interactive"], dir, env);
+    await pulumiCli(["stack", "init", "bench", "--non-interactive"], dir, env);
     for (const [k, v] of [["vast:apiUrl", emu.url], ["vast-reranker:mode", "serverless"], ["vast-reranker:maxWorkers", "2"], ["vast-reranker:coldWorkers", "0"], ["vast-reranker:coldMult", "0"], ["vast-reranker:probeTimeoutSeconds", "900"]]) await must(["config", "set", k, v]);
     await must(["config", "set", "--secret", "vast:apiKey", emu.apiKey]);
     destroy = () => must(["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
 
     // 1. pulumi up → first verified request through the route.
     const up = await must(["up", "--yes", "--skip-preview", "--suppress-progress"]);
-    const outs = JSON.parse((await must(["stack", "output", "--json", "--show-secrets"])).out) as Record<string, string | number>;
+    const outs = JSON.parse((await must(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, string | number>;
     const probe = JSON.parse(outs.probeReport as string) as { readyAfterMs: number };
     console.log(`1. pulumi up → first verified request through the route: ${(up.ms / 1000).toFixed(1)} s (the probe waited ${(probe.readyAfterMs / 1000).toFixed(1)} s of it for a worker)`);
 
