@@ -8,7 +8,7 @@
 //   glued to `×`/`x` (1.4×), %, a size (KB, MB, GB, KiB, MiB, GiB), Mb/s, req/s, pairs/s, a count of
 //   tests/calls/requests/rents — or a $ amount. A number glued to a word or a dot (p95 s, cu129, v0.30) is not.
 // - Source: a command that prints figures (npm run/test, npx vitest, node tools|emulator/…, bash .ci/run,
-//   scripts/*.sh, /usr/bin/time, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file (tests/…); a cited
+//   scripts/*.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file (tests/…); a cited
 //   document (a .md file, §N, the recordings in vast-recorded or shared/reference, a URL, a citation key of
 //   a Sources list such as [cli] or [kio]); or the code file that sets a default or limit (components/…,
 //   emulator/…, tools/…, scripts/…, a .ts/.py/.go file, Pulumi.yaml, versions.env).
@@ -44,7 +44,7 @@ const FIGURE = new RegExp(
   String.raw`\$\s?\d|(?<![\w.])\d+(?:[.,]\d+)?(?:[×x](?![\w])|\s?(?:ms|s|sec|seconds?|min|minutes?|h|hours?|days?|%|[KMGT]i?B|Mb/s|MB/s|req/s|pairs/s|tests|calls|requests|rents)(?![\w]))`,
   "g",
 );
-const COMMAND = /npm (?:run|test)\b|npx (?:vitest|tsc|eslint)\b|\bnode (?:tools|emulator|components|scripts)\/|bash (?:\.ci\/run|scripts\/)|\bscripts\/[\w-]+\.sh|\/usr\/bin\/time|vllm bench|NODE_OPTIONS=|pulumi [a-z]+ [^`\n]*-v=9/;
+const COMMAND = /npm (?:run|test)\b|npx (?:vitest|tsc|eslint)\b|\bnode (?:tools|emulator|components|scripts)\/|bash (?:\.ci\/run|scripts\/)|\bscripts\/[\w-]+\.sh|\/usr\/bin\/time|\bdu -s|\bwc -l|vllm bench|NODE_OPTIONS=|pulumi [a-z]+ [^`\n]*-v=9/;
 const TEST_FILE = /\btests\/[\w./*-]+/;
 const CITED = /vast-recorded|shared\/reference|reference §|https?:\/\/|\[(?:cli|docs|sky|dstack|gpuhunt|TF|kio|hf)\b[^\]]*\](?!\()/;
 const DOC = /[\w-]+\.md\b|§\s?\d/;
