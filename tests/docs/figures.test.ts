@@ -8,15 +8,15 @@
 //   glued to `×`/`x` (1.4×), %, a size (KB, MB, GB, KiB, MiB, GiB), Mb/s, req/s, pairs/s, a count of
 //   tests/calls/requests/rents — or a $ amount. A number glued to a word or a dot (p95 s, cu129, v0.30) is not.
 // - Source: a command that prints figures (npm run/test, npx vitest, node tools|emulator/…, bash .ci/run,
-//   scripts/*.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file (tests/…); a cited
-//   document (a .md file, §N, the recordings in vast-recorded or shared/reference, a URL, a citation key of
+//   scripts/*.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file
+//   (tests/…); a cited document (a .md file, §N, the recordings in vast-recorded or shared/reference, a URL, a citation key of
 //   a Sources list such as [cli] or [kio]); or the code file that sets a default or limit (components/…,
 //   emulator/…, tools/…, scripts/…, a .ts/.py/.go file, Pulumi.yaml, versions.env).
 // Rules, per section that holds a figure:
 //   1. it names a source;
 //   2. if it says a figure was measured (measured, median, p50/p95/p99, took, wall time, load average or
-//      "at load" followed by a number in the same clause; N req/s), it names a date (YYYY-MM-DD) and the command or test file that measured it, or cites the
-//      recording / third party it quotes;
+//      "at load" followed by a number in the same clause; N req/s), it names a date (YYYY-MM-DD) and the
+//      command or test file that measured it, or cites the recording / third party it quotes;
 //   3. if it reports the tailed-market simulation (market.ts, --market-only, --replay), it says "simulated".
 // A source named anywhere in the section counts (keep sections with figures short), so the rules are
 // a floor, not a proof: a reviewer still reads each figure.
@@ -28,7 +28,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
-export const DOC_FILES = [
+const DOC_FILES = [
   "README.md",
   ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`),
   "toolchain/README.md",
@@ -58,10 +58,10 @@ const MEASURED = /(?:\b(?:measured|medians?|p50|p95|p99|took|wall time|load aver
 const DATE = /\b20\d\d-\d\d-\d\d\b/;
 const SIMULATION = /market\.ts|--market-only|--replay\b/;
 
-export interface Section { file: string; heading: string; line: number; text: string }
+interface Section { file: string; heading: string; line: number; text: string }
 
 /** Cuts a Markdown file into sections at its headings (not at `#` lines inside ``` fences). */
-export function sections(file: string, markdown: string): Section[] {
+function sections(file: string, markdown: string): Section[] {
   const out: Section[] = [];
   let current: Section = { file, heading: "(top)", line: 1, text: "" };
   let fenced = false;
@@ -76,10 +76,10 @@ export function sections(file: string, markdown: string): Section[] {
   return out.filter((s) => s.text.trim() || s.heading !== "(top)");
 }
 
-export const figuresIn = (text: string): string[] => [...text.matchAll(FIGURE)].map((m) => m[0]);
+const figuresIn = (text: string): string[] => [...text.matchAll(FIGURE)].map((m) => m[0]);
 
 /** What is wrong with one section, by the rules at the top; [] when nothing is. */
-export function problems(s: Section): string[] {
+function problems(s: Section): string[] {
   const text = `${s.heading}\n${s.text}`;
   const figures = figuresIn(text);
   if (!figures.length) return [];
