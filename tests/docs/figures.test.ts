@@ -9,9 +9,9 @@
 //   tests/calls/requests/rents — or a $ amount. A number glued to a word or a dot (p95 s, cu129, v0.30) is not.
 // - Source: a command that prints figures (npm run/test, npx vitest, node tools|emulator/…, bash .ci/run,
 //   scripts/*.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file
-//   (tests/…); a cited document (a .md file, §N, the recordings in vast-recorded or shared/reference, a URL, a citation key of
-//   a Sources list such as [cli] or [kio]); or the code file that sets a default or limit (components/…,
-//   emulator/…, tools/…, scripts/…, a .ts/.py/.go file, Pulumi.yaml, versions.env).
+//   (tests/…); a cited document (a .md file, §N, the recordings in vast-recorded or shared/reference, a
+//   URL, a citation key of a Sources list such as [cli] or [kio]); or the code file that sets a default
+//   or limit (components/…, emulator/…, tools/…, scripts/…, a .ts/.py/.go file, Pulumi.yaml, versions.env).
 // Rules, per section that holds a figure:
 //   1. it names a source;
 //   2. if it says a figure was measured (measured, median, p50/p95/p99, took, wall time, load average or
