@@ -2,8 +2,9 @@
 // is only as good as these medians, ratios and call counts.
 import { describe, expect, it } from "vitest";
 import {
-  check, childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, probeChecksMs, row, subjectFirst, summarizePairs, totalCalls, vastRoutes,
+  check, childCpuSeconds, formatRoutes, formatTable, lagSeconds, markdownTable, median, meets, probeChecksMs, row, subjectFirst, summarizePairs, targetText, totalCalls, vastRoutes,
 } from "../../tools/bench/report.ts";
+import { OVERHEAD_TARGET, overheadLine } from "../../tools/loadtest/stats.ts";
 
 describe("bench statistics", () => {
   it("takes medians of odd and even counts, ignoring non-finite values", () => {
@@ -69,6 +70,24 @@ describe("targets and the table", () => {
     expect(row("ratio", 1.31, "×", 2, { cmp: "<=", limit: 1.25 }, "why")).toMatchObject({ value: "1.31×", target: "<= 1.25×", pass: false, detail: "why" });
     expect(row("calls", 12, "", 0)).toMatchObject({ value: "12", target: "", pass: undefined });
     expect(row("lag", NaN, " s", 3, { cmp: "<=", limit: 0.5 })).toMatchObject({ value: "n/a", pass: false });
+  });
+
+  it("a range target fails below its lower end as well as above its upper end", () => {
+    const overhead = (v: number) => row("load test overhead", v, "×", 3, OVERHEAD_TARGET);
+    expect(overhead(1.004)).toMatchObject({ value: "1.004×", target: ">= 0.95× and <= 1.1×", pass: true });
+    expect(overhead(0.95).pass).toBe(true);
+    expect(overhead(1.1).pass).toBe(true);
+    expect(overhead(0.887).pass).toBe(false);
+    expect(overhead(1.18).pass).toBe(false);
+    expect(overhead(NaN).pass).toBe(false);
+    expect(meets(1.2, { cmp: "<=", limit: 1.25 })).toBe(true);
+    expect(targetText({ cmp: "<=", limit: 1.25 }, "×")).toBe("<= 1.25×");
+  });
+
+  it("the load test's overhead line states the target and why a ratio below it is not a gain", () => {
+    expect(overheadLine(1.005)).toBe("overhead: 1.005× the bare loop (target 0.95× to 1.1×: met)");
+    expect(overheadLine(1.18)).toBe("overhead: 1.180× the bare loop (target 0.95× to 1.1×: not met: above 1.1×)");
+    expect(overheadLine(0.887)).toMatch(/^overhead: 0\.887× the bare loop \(target 0\.95× to 1\.1×: not met: below 0\.95×, the tool beat a loop that does less: noise/);
   });
 
   it("prints an aligned table with NO on a missed target and details indented", () => {

@@ -71,7 +71,7 @@ describe("load test against the emulator's vLLM stand-in", () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(reportLine("rerank", 16, "none"));
     expect(lines[1]).toMatch(reportLine("bare undici", 16, "none"));
-    expect(lines[2]).toMatch(/^overhead: \d+\.\d{3}× the bare loop$/);
+    expect(lines[2]).toMatch(/^overhead: \d+\.\d{3}× the bare loop \(target 0\.95× to 1\.1×: (met|not met: .+)\)$/);
 
     const j = await loadtest(["--url", base, "--requests", "16", "--concurrency", "4", "--docs", "3", "--words", "6", "--compare-baseline", "--json"], { RERANKER_API_KEY: KEY });
     expect(j.code, j.stderr).toBe(0);
@@ -84,6 +84,7 @@ describe("load test against the emulator's vLLM stand-in", () => {
     expect(rounds).toHaveLength(5);
     const ratios = rounds.map((r) => r.toolSeconds / r.bareSeconds).sort((a, b) => a - b);
     expect(out.overhead).toBe(ratios[2]);
+    expect(out.overheadTarget).toEqual({ min: 0.95, max: 1.1 });
     expect(rounds.map((r) => r.toolSeconds)).toContain(out.report.seconds);
     expect(rounds.map((r) => r.bareSeconds)).toContain((out.baseline as Report).seconds);
   });

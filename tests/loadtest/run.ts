@@ -44,6 +44,7 @@ export interface Result {
   report: Report;
   baseline?: Report;
   overhead?: number;
+  overheadTarget?: { min: number; max: number };
   rounds?: Array<{ toolSeconds: number; bareSeconds: number }>;
 }
 

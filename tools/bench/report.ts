@@ -99,6 +99,8 @@ export function probeChecksMs(r: ProbeReport): number {
 }
 
 export type Comparison = "<=" | ">=";
+/** A one-sided target, or a range (a ratio whose lower end says the measurement was noise, not a gain). */
+export type Target = { cmp: Comparison; limit: number } | { min: number; max: number };
 
 export interface Row {
   metric: string;
@@ -114,13 +116,23 @@ export function check(value: number, cmp: Comparison, limit: number): boolean {
   return cmp === "<=" ? value <= limit : value >= limit;
 }
 
-export function row(metric: string, value: number, unit: string, digits: number, target?: { cmp: Comparison; limit: number }, detail?: string): Row {
+/** Whether `value` meets `target`; a missing value (NaN) never does. */
+export function meets(value: number, target: Target): boolean {
+  return "cmp" in target ? check(value, target.cmp, target.limit) : check(value, ">=", target.min) && check(value, "<=", target.max);
+}
+
+/** "<= 1.25×", or for a range ">= 0.95× and <= 1.1×". */
+export function targetText(target: Target, unit: string): string {
+  return "cmp" in target ? `${target.cmp} ${target.limit}${unit}` : `>= ${target.min}${unit} and <= ${target.max}${unit}`;
+}
+
+export function row(metric: string, value: number, unit: string, digits: number, target?: Target, detail?: string): Row {
   const shown = Number.isFinite(value) ? `${value.toFixed(digits)}${unit}` : "n/a";
   return {
     metric,
     value: shown,
-    target: target ? `${target.cmp} ${target.limit}${unit}` : "",
-    pass: target ? check(value, target.cmp, target.limit) : undefined,
+    target: target ? targetText(target, unit) : "",
+    pass: target ? meets(value, target) : undefined,
     detail,
   };
 }

@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import { chooseReplica } from "../../components/client/choice.ts";
-import { formatReport, makeWorkloads, progressBar, rng, summarize, type Sample, type Workload } from "./stats.ts";
+import { formatReport, makeWorkloads, OVERHEAD_TARGET, overheadLine, progressBar, rng, summarize, type Sample, type Workload } from "./stats.ts";
 import { ServerlessRerankClient } from "../../components/client/serverless.ts";
 
 const { values } = parseArgs({
@@ -168,13 +168,14 @@ export async function main(): Promise<void> {
     result.baseline = summarize(mb.samples, mb.seconds, t.endpoints);
     result.rounds = rounds.map((r) => ({ toolSeconds: r.tool.seconds, bareSeconds: r.bare.seconds }));
     result.overhead = mid(rounds.map((r) => r.tool.seconds / r.bare.seconds));
+    result.overheadTarget = OVERHEAD_TARGET;
   }
   result.report = report;
   await agent.close();
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatReport(report));
-    if (result.baseline) console.log(`${formatReport(result.baseline as typeof report, "bare undici")}\noverhead: ${(result.overhead as number).toFixed(3)}× the bare loop`);
+    if (result.baseline) console.log(`${formatReport(result.baseline as typeof report, "bare undici")}\n${overheadLine(result.overhead as number)}`);
   }
   if (report.ok < report.requests) process.exitCode = 1;
 }

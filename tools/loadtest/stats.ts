@@ -1,6 +1,22 @@
 // Pure helpers of the load test: synthetic workloads, latency percentiles, the report.
 import { rng } from "../../emulator/tail.ts";
 
+/**
+ * Target of `--compare-baseline` (the tool's time ÷ a bare undici loop's, median of interleaved rounds).
+ * Above 1.1× the tool costs too much; below 0.95× it "beat" a loop that does less work, so the run
+ * measured the machine's noise, not the tool: not met either (run again with more --requests).
+ */
+export const OVERHEAD_TARGET = { min: 0.95, max: 1.1 } as const;
+
+/** The overhead line of --compare-baseline, with the verdict against OVERHEAD_TARGET. */
+export function overheadLine(overhead: number): string {
+  const { min, max } = OVERHEAD_TARGET;
+  const verdict = overhead > max ? `not met: above ${max}×`
+    : overhead < min ? `not met: below ${min}×, the tool beat a loop that does less: noise, run again with more --requests`
+      : "met";
+  return `overhead: ${overhead.toFixed(3)}× the bare loop (target ${min}× to ${max}×: ${verdict})`;
+}
+
 /** Nearest-rank percentile of sorted-or-not samples (ms). */
 export function percentile(samples: number[], p: number): number {
   if (!samples.length) return NaN;
