@@ -1,13 +1,15 @@
 // Our language host's GetRequiredPackages over gRPC, as the engine and Pulumi's conformance suite
-// call it: every installed package.json with {"pulumi": {"resource": true}} names a package, with the
-// parameterization of a parameterized SDK (`parameterization` / `extensionParameterization`, value
-// base64 in JSON) as Pulumi's own Node.js host reports it. Pulumi's conformance suite found our host
-// dropping those (l2-*parameterized*, toolchain/conformance/README.md). The host is built from this
-// tree's toolchain/langhost, as scripts/toolchain.sh builds it; only with the offline toolchain,
-// whose host this is.
+// call it, compared with what Pulumi's own Node.js host reports: every package.json with
+// {"pulumi": {"resource": true}} in the program directory's node_modules (symlinks followed, nothing
+// from a parent directory's node_modules) names a package, with the parameterization of a
+// parameterized SDK (`parameterization` / `extensionParameterization`, value base64 in JSON).
+// Pulumi's conformance suite found our host dropping the parameterizations (l2-*parameterized*) and
+// reporting packages from parent directories (toolchain/conformance/README.md). The host is built
+// from this tree's toolchain/langhost, as scripts/toolchain.sh builds it; only with the offline
+// toolchain, whose host this is.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +33,23 @@ function writePackage(dir: string, packageJson: object) {
   writeFileSync(join(dir, "package.json"), JSON.stringify(packageJson));
 }
 const b64 = (s: string) => Buffer.from(s).toString("base64");
+const resource = (name: string, version: string) => ({ name: `@pulumi/${name}`, version, pulumi: { resource: true, name, version } });
+
+/** GetRequiredPackages for a program directory, parameterization values decoded, sorted. */
+async function requiredPackages(program: string) {
+  const { GetRequiredPackagesRequest, ProgramInfo } = sdkRequire("@pulumi/pulumi/proto/language_pb.js") as Record<string, new () => Record<string, (v: unknown) => void>>;
+  const info = new ProgramInfo();
+  info.setRootDirectory(program);
+  info.setProgramDirectory(program);
+  info.setEntryPoint(".");
+  const req = new GetRequiredPackagesRequest();
+  req.setInfo(info);
+  const packages = await new Promise<PackageDependency[]>((ok, fail) =>
+    client.getRequiredPackages(req, (err, res) => (err ? fail(err) : ok(res.toObject().packagesList))));
+  const decode = (p?: Param) => p && { ...p, value: Buffer.from(p.value, "base64").toString() };
+  return packages.map((p) => ({ name: p.name, kind: p.kind, version: p.version, parameterization: decode(p.parameterization), extension: decode(p.extension) }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
 
 describe.skipIf(!built)("our language host: GetRequiredPackages over gRPC", () => {
   beforeAll(async () => {
@@ -58,7 +77,7 @@ describe.skipIf(!built)("our language host: GetRequiredPackages over gRPC", () =
     const program = join(tmp, "program");
     writePackage(program, { name: "program", dependencies: {} });
     const nm = join(program, "node_modules");
-    writePackage(join(nm, "@pulumi/plain"), { name: "@pulumi/plain", version: "1.0.0", pulumi: { resource: true, name: "plain", version: "1.0.0" } });
+    writePackage(join(nm, "@pulumi/plain"), resource("plain", "1.0.0"));
     writePackage(join(nm, "@pulumi/goodbye"), { name: "@pulumi/goodbye", version: "2.0.0",
       pulumi: { resource: true, name: "parameterized", version: "1.2.3", parameterization: { name: "goodbye", version: "2.0.0", value: b64("Goodbye") } } });
     writePackage(join(nm, "@pulumi/hello"), { name: "@pulumi/hello", version: "3.0.0",
@@ -67,26 +86,28 @@ describe.skipIf(!built)("our language host: GetRequiredPackages over gRPC", () =
       pulumi: { resource: true, name: "extbase", version: "45.0.0", extensionParameterization: { name: "myext", version: "2.0.0", value: b64("Ext") } } });
     writePackage(join(nm, "left-pad"), { name: "left-pad", version: "1.3.0" });
 
-    const { GetRequiredPackagesRequest, ProgramInfo } = sdkRequire("@pulumi/pulumi/proto/language_pb.js") as Record<string, new () => Record<string, (v: unknown) => void>>;
-    const info = new ProgramInfo();
-    info.setRootDirectory(program);
-    info.setProgramDirectory(program);
-    info.setEntryPoint(".");
-    const req = new GetRequiredPackagesRequest();
-    req.setInfo(info);
-    const packages = await new Promise<PackageDependency[]>((ok, fail) =>
-      client.getRequiredPackages(req, (err, res) => (err ? fail(err) : ok(res.toObject().packagesList))));
-
-    const seen = packages.map((p) => ({
-      name: p.name, kind: p.kind, version: p.version,
-      parameterization: p.parameterization && { ...p.parameterization, value: Buffer.from(p.parameterization.value, "base64").toString() },
-      extension: p.extension && { ...p.extension, value: Buffer.from(p.extension.value, "base64").toString() },
-    })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    expect(seen).toEqual([
+    expect(await requiredPackages(program)).toEqual([
       { name: "extbase", kind: "resource", version: "v45.0.0", parameterization: undefined, extension: { name: "myext", version: "2.0.0", value: "Ext" } },
       { name: "parameterized", kind: "resource", version: "v1.2.3", parameterization: { name: "goodbye", version: "2.0.0", value: "Goodbye" }, extension: undefined },
       { name: "parameterized", kind: "resource", version: "v1.2.3", parameterization: { name: "hello", version: "3.0.0", value: "Hello" }, extension: undefined },
       { name: "plain", kind: "resource", version: "v1.0.0", parameterization: undefined, extension: undefined },
     ]);
+  });
+
+  it("looks only in the program's own node_modules (a symlinked one too), not in a parent directory's", async () => {
+    const parent = join(tmp, "monorepo");
+    writePackage(join(parent, "node_modules/@pulumi/parentonly"), resource("parentonly", "9.0.0"));
+    const shared = join(tmp, "shared-modules");
+    writePackage(join(shared, "@pulumi/linked"), resource("linked", "2.0.0"));
+    writePackage(join(shared, "@pulumi/linked/node_modules/@pulumi/nested"), resource("nested", "3.0.0"));
+    const program = join(parent, "infra");
+    writePackage(program, { name: "infra" });
+    symlinkSync(shared, join(program, "node_modules"));
+
+    expect((await requiredPackages(program)).map((p) => `${p.name}@${p.version}`)).toEqual(["linked@v2.0.0", "nested@v3.0.0"]);
+    // A program without node_modules of its own requires nothing, whatever its parents hold.
+    const bare = join(parent, "bare");
+    writePackage(bare, { name: "bare" });
+    expect(await requiredPackages(bare)).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 package main
 
-// Plugin discovery as Pulumi's Node.js host does it: every installed package whose package.json has
-// {"pulumi": {"resource": true}} names a resource plugin (name and version as the package declares;
-// the engine matches versions exactly), searched from the program directory upwards like node does.
+// Plugin discovery as Pulumi's Node.js host does it: every installed package in the program
+// directory's node_modules (nested ones and symlinks included, nothing above the program directory)
+// whose package.json has {"pulumi": {"resource": true}} names a resource plugin (name and version as
+// the package declares; the engine matches versions exactly).
 // A generated SDK of a parameterized package (`pulumi package gen-sdk` of e.g. a Terraform provider
 // through its bridge) declares the base plugin plus "parameterization" or
 // "extensionParameterization" {name, version, value}: GetRequiredPackages reports those too, as the
@@ -132,13 +133,11 @@ func findPlugins(dir string) []pluginRef {
 			consider(p, depth)
 		}
 	}
-	// node resolves packages from the program directory upwards.
-	for d := dir; ; d = filepath.Dir(d) {
-		walkModules(filepath.Join(d, "node_modules"), 0)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
+	// Only the program's own node_modules, as Pulumi's host: a package that node would also find in
+	// a parent directory's node_modules is not reported (the engine still loads the plugin of a
+	// package the program uses when the program registers a resource). Pulumi's conformance suite
+	// checks that no unexpected package is reported (toolchain/conformance/README.md).
+	walkModules(filepath.Join(dir, "node_modules"), 0)
 	return out
 }
 
