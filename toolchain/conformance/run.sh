@@ -13,8 +13,7 @@
 # expected-failures.txt (known failures, each with its reason), 1 otherwise. Everything it writes
 # goes to $VR_CONFORMANCE_DIR (default: $TMPDIR/vr-conformance-<hash of this checkout's path>):
 # bin/ (the two binaries) and work/ (projects, SDKs, state, logs; emptied at the start of each run;
-# $VR_CONFORMANCE_WORK overrides it). Neither may be inside a directory tree with a node_modules
-# (README.md says why).
+# $VR_CONFORMANCE_WORK overrides it).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,7 +35,7 @@ while [ $# -gt 0 ]; do
     --all) run='.'; shift ;;
     -j) jobs="$2"; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
