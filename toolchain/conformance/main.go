@@ -45,6 +45,7 @@ func main() {
 	skip := flag.String("skip", "", "regexp: tests not to run")
 	parallel := flag.Int("j", 1, "tests run at once")
 	expect := flag.String("expect", "", "file of known failures: `<test> <reason>` lines, # comments")
+	keep := flag.Bool("keep", false, "keep each test project's node_modules (default: removed after the test)")
 	list := flag.Bool("list", false, "only list the suite's tests")
 	flag.Parse()
 
@@ -64,7 +65,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	os.Exit(runSuite(*hostBin, *coreDir, *coreVersion, *work, *run, *skip, *parallel, known))
+	os.Exit(runSuite(*hostBin, *coreDir, *coreVersion, *work, *run, *skip, *parallel, known, *keep))
 }
 
 var (
@@ -125,7 +126,7 @@ func readExpected(path string) (map[string]string, error) {
 }
 
 func runSuite(hostBin, coreDir, coreVersion, work, runPattern, skipPattern string, parallel int,
-	known map[string]string,
+	known map[string]string, keep bool,
 ) int {
 	started := time.Now()
 	selected := selectTests(runPattern, skipPattern)
@@ -247,6 +248,10 @@ func runSuite(hostBin, coreDir, coreVersion, work, runPattern, skipPattern strin
 			secs := time.Since(t0).Seconds()
 			ok := err == nil && res.GetSuccess()
 			writeTestLog(filepath.Join(logDir, name+".log"), res, err)
+			if !keep {
+				// About 70 MB a test: the whole suite would leave more than 13 GB on a shared disk.
+				removeNodeModules(filepath.Join(tmp, "projects", name))
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			reason, isKnown := known[name]
@@ -288,6 +293,20 @@ func runSuite(hostBin, coreDir, coreVersion, work, runPattern, skipPattern strin
 	}
 	report("conformance: every result as expected (%d known failures)\n", len(failed))
 	return 0
+}
+
+// removeNodeModules deletes every node_modules directory under dir.
+func removeNodeModules(dir string) {
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil //nolint:nilerr // best effort
+		}
+		if d.Name() == "node_modules" {
+			_ = os.RemoveAll(path)
+			return filepath.SkipDir
+		}
+		return nil
+	})
 }
 
 // redirectStdio points fds 1 and 2 at f and returns files for the original stdout and stderr.

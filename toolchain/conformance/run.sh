@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Pulumi's language-host conformance suite (pulumi-test-language, served pkg/v3 at PULUMI_VERSION)
 # against our own Node.js language host (toolchain/langhost, built here from this tree's source).
-# Test-only: not part of scripts/toolchain.sh or `npm test`. README.md here: what runs, results.
+# Test-only: not part of scripts/toolchain.sh; `npm test` runs a 4-test subset of it
+# (tests/toolchain/pulumiSuite.test.ts). README.md here: what runs, results.
 #
 #   toolchain/conformance/run.sh                      the l1-* tests (default)
 #   toolchain/conformance/run.sh --run '^l[123]-'     a regexp of test names; --skip REGEXP too
 #   toolchain/conformance/run.sh --all                every test of the suite
 #   toolchain/conformance/run.sh -j 2                 tests at once (default 1; 2 cores shared)
 #   toolchain/conformance/run.sh --list               the suite's test names
+#   toolchain/conformance/run.sh --keep               keep each test project's node_modules (about
+#                                                     70 MB a test; removed after each test by default)
 #
 # Prints PASS/FAIL per test and a summary; exits 0 when every result matches
 # expected-failures.txt (known failures, each with its reason), 1 otherwise. Everything it writes
@@ -28,6 +31,7 @@ run='^l1-'
 skip=''
 jobs=1
 list=0
+keep=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --run) run="$2"; shift 2 ;;
@@ -35,7 +39,8 @@ while [ $# -gt 0 ]; do
     --all) run='.'; shift ;;
     -j) jobs="$2"; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --keep) keep=(-keep); shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -72,4 +77,4 @@ work="${VR_CONFORMANCE_WORK:-$BASE/work}"
 export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 exec nice -n 10 "$BUILD/conformance" -host "$BUILD/pulumi-language-nodejs" -core "$core" \
   -core-version "$core_version" -work "$work" -run "$run" -skip "$skip" -j "$jobs" \
-  -expect "$HERE/expected-failures.txt"
+  -expect "$HERE/expected-failures.txt" "${keep[@]}"
