@@ -1,8 +1,13 @@
 package main
 
-// Plugin discovery as Pulumi's Node.js host does it: every installed package whose package.json has
-// {"pulumi": {"resource": true}} names a resource plugin (name and version as the package declares;
-// the engine matches versions exactly), searched from the program directory upwards like node does.
+// Plugin discovery as Pulumi's Node.js host does it: every installed package in the program
+// directory's node_modules (nested ones and symlinks included, nothing above the program directory)
+// whose package.json has {"pulumi": {"resource": true}} names a resource plugin (name and version as
+// the package declares; the engine matches versions exactly).
+// A generated SDK of a parameterized package (`pulumi package gen-sdk` of e.g. a Terraform provider
+// through its bridge) declares the base plugin plus "parameterization" or
+// "extensionParameterization" {name, version, value}: GetRequiredPackages reports those too, as the
+// engine needs them to load the right package (found by Pulumi's conformance suite, l2-*parameterized*).
 
 import (
 	"context"
@@ -20,11 +25,34 @@ type packageJSON struct {
 	Version      string            `json:"version"`
 	Dependencies map[string]string `json:"dependencies"`
 	Pulumi       struct {
-		Resource bool   `json:"resource"`
-		Name     string `json:"name"`
-		Version  string `json:"version"`
-		Server   string `json:"server"`
+		Resource                  bool               `json:"resource"`
+		Name                      string             `json:"name"`
+		Version                   string             `json:"version"`
+		Server                    string             `json:"server"`
+		Parameterization          *parameterizedJSON `json:"parameterization"`
+		ExtensionParameterization *parameterizedJSON `json:"extensionParameterization"`
 	} `json:"pulumi"`
+}
+
+// parameterizedJSON is sdk/v3's plugin.PulumiParameterizationJSON (value: base64 in JSON).
+type parameterizedJSON struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Value   []byte `json:"value"`
+}
+
+func (p *parameterizedJSON) rpc() *pulumirpc.PackageParameterization {
+	if p == nil {
+		return nil
+	}
+	return &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
+}
+
+func (p *parameterizedJSON) key() string {
+	if p == nil {
+		return ""
+	}
+	return p.Name + "@" + p.Version
 }
 
 func readPackageJSON(path string) (*packageJSON, error) {
@@ -39,7 +67,10 @@ func readPackageJSON(path string) (*packageJSON, error) {
 	return &pj, nil
 }
 
-type pluginRef struct{ name, version, server string }
+type pluginRef struct {
+	name, version, server string
+	param, extension      *parameterizedJSON
+}
 
 // findPlugins walks <dir>/node_modules (following symlinks, including nested node_modules)
 // and returns the resource plugins declared by installed packages.
@@ -66,10 +97,12 @@ func findPlugins(dir string) []pluginRef {
 			if v != "" && !strings.HasPrefix(v, "v") {
 				v = "v" + v
 			}
-			key := name + "@" + v
+			param, ext := pj.Pulumi.Parameterization, pj.Pulumi.ExtensionParameterization
+			// Several parameterized packages can share one base plugin.
+			key := name + "@" + v + " " + param.key() + " " + ext.key()
 			if name != "" && !seen[key] {
 				seen[key] = true
-				out = append(out, pluginRef{name, v, pj.Pulumi.Server})
+				out = append(out, pluginRef{name, v, pj.Pulumi.Server, param, ext})
 			}
 		}
 		if depth < 8 {
@@ -100,13 +133,11 @@ func findPlugins(dir string) []pluginRef {
 			consider(p, depth)
 		}
 	}
-	// node resolves packages from the program directory upwards.
-	for d := dir; ; d = filepath.Dir(d) {
-		walkModules(filepath.Join(d, "node_modules"), 0)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
+	// Only the program's own node_modules, as Pulumi's host: a package that node would also find in
+	// a parent directory's node_modules is not reported (the engine still loads the plugin of a
+	// package the program uses when the program registers a resource). Pulumi's conformance suite
+	// checks that no unexpected package is reported (toolchain/conformance/README.md).
+	walkModules(filepath.Join(dir, "node_modules"), 0)
 	return out
 }
 
@@ -123,7 +154,8 @@ func (h *nodeHost) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequ
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
 	var res []*pulumirpc.PackageDependency
 	for _, p := range findPlugins(programDir(req.GetInfo(), "")) {
-		res = append(res, &pulumirpc.PackageDependency{Name: p.name, Kind: "resource", Version: p.version, Server: p.server})
+		res = append(res, &pulumirpc.PackageDependency{Name: p.name, Kind: "resource", Version: p.version,
+			Server: p.server, Parameterization: p.param.rpc(), Extension: p.extension.rpc()})
 	}
 	return &pulumirpc.GetRequiredPackagesResponse{Packages: res}, nil
 }
