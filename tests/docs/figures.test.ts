@@ -1,14 +1,14 @@
 // Every figure in the README and the docs names where it comes from (issue 22 item 2).
 //
 // Heuristics (deliberately simple; a false alarm is fixed by naming the source, not by a cleverer regex):
-// - Files: README.md, docs/*.md, toolchain/README.md, emulator/README.md, components/*/README.md.
+// - Files: README.md, docs/*.md, toolchain/README.md, toolchain/conformance/README.md, emulator/README.md, components/*/README.md.
 // - Section: a Markdown heading (a line of 1-6 `#` and a space, outside ``` fences) and the text up to
 //   the next heading of any level. Fenced blocks count as text of their section (printed results are figures).
 // - Figure: a number followed by a unit — time (ms, s, min, h, seconds, minutes, hours, days), a ratio
 //   glued to `×`/`x` (1.4×), %, a size (KB, MB, GB, KiB, MiB, GiB), Mb/s, req/s, pairs/s, a count of
 //   tests/calls/requests/rents — or a $ amount. A number glued to a word or a dot (p95 s, cu129, v0.30) is not.
 // - Source: a command that prints figures (npm run/test, npx vitest, node tools|emulator/…, bash .ci/run,
-//   scripts/*.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file
+//   scripts/*.sh, toolchain/conformance/run.sh, /usr/bin/time, du -s, wc -l, vllm bench, NODE_OPTIONS=…, pulumi … -v=9); a test file
 //   (tests/…); a cited document (a .md file, §N, the recordings in vast-recorded or shared/reference, a
 //   URL, a citation key of a Sources list such as [cli] or [kio]); or the code file that sets a default
 //   or limit (components/…, emulator/…, tools/…, scripts/…, a .ts/.py/.go file, Pulumi.yaml, versions.env).
@@ -32,6 +32,7 @@ const DOC_FILES = [
   "README.md",
   ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`),
   "toolchain/README.md",
+  "toolchain/conformance/README.md",
   "emulator/README.md",
   ...readdirSync(join(ROOT, "components"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && readdirSync(join(ROOT, "components", d.name)).includes("README.md"))
@@ -48,7 +49,7 @@ const FIGURE = new RegExp(
   String.raw`\$\s?\d|(?<![\w.])\d+(?:[.,]\d+)?(?:[×x](?![\w])|\s?(?:ms|s|sec|seconds?|min|minutes?|h|hours?|days?|%|[KMGT]i?B|Mb/s|MB/s|req/s|pairs/s|tests|calls|requests|rents)(?![\w]))`,
   "g",
 );
-const COMMAND = /npm (?:run|test)\b|npx (?:vitest|tsc|eslint)\b|\bnode (?:tools|emulator|components|scripts)\/|bash (?:\.ci\/run|scripts\/)|\bscripts\/[\w-]+\.sh|\/usr\/bin\/time|\bdu -s|\bwc -l|vllm bench|NODE_OPTIONS=|pulumi [a-z]+ [^`\n]*-v=9/;
+const COMMAND = /npm (?:run|test)\b|npx (?:vitest|tsc|eslint)\b|\bnode (?:tools|emulator|components|scripts)\/|bash (?:\.ci\/run|scripts\/)|\b(?:scripts|toolchain\/conformance)\/[\w-]+\.sh|\/usr\/bin\/time|\bdu -s|\bwc -l|vllm bench|NODE_OPTIONS=|pulumi [a-z]+ [^`\n]*-v=9/;
 const TEST_FILE = /\btests\/[\w./*-]+/;
 const CITED = /vast-recorded|shared\/reference|reference §|https?:\/\/|\[(?:cli|docs|sky|dstack|gpuhunt|TF|kio|hf)\b[^\]]*\](?!\()/;
 const DOC = /[\w-]+\.md\b|§\s?\d/;
