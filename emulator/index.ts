@@ -10,6 +10,7 @@ import { checkFault, Faults, INSTANCE_KINDS, RateLimiter, RequestLog } from "./f
 import { Instances } from "./instances.ts";
 import { loadMarketFile, Market, parseMarket } from "./market.ts";
 import { checkTail } from "./tail.ts";
+import { Templates } from "./templates.ts";
 import { defaultPython, INSTANCE_RUNTIMES, readLog, realVllmMissing } from "./runtime.ts";
 import type { AdminInstance, EmulatorOptions, FaultSpec, RunningEmulator, Settings, StoredFault } from "./types.ts";
 import { handleVast, type Ctx } from "./vast-api.ts";
@@ -64,7 +65,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const limiter = new RateLimiter();
   const log = new RequestLog();
   let url = "";
-  const ctx: Ctx = { settings, keys: new Set(keys), market, instances, faults, limiter, log, url: () => url, verbose: !!opts.verbose };
+  const templates = new Templates();
+  const ctx: Ctx = { settings, keys: new Set(keys), market, instances, faults, limiter, log, templates, url: () => url, verbose: !!opts.verbose };
   const serverless = createServerless(ctx, workDir, python, opts.serverless);
 
   const adminView = (id: number): AdminInstance | null => {
@@ -160,6 +162,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     },
     async reset() {
       serverless.reset();
+      templates.clear();
       await instances.shutdown();
       for (const r of instances.recs.values()) rmSync(r.dir, { recursive: true, force: true });
       instances.clear();

@@ -16,6 +16,8 @@ export interface CreateRequest {
   runtype: string;
   args: string[];
   targetState: "running" | "stopped";
+  /** The template the launch came from (`template_hash_id`, emulator/templates.ts), shown on the instance. */
+  template?: { id: number; hash_id: string; name: string } | null;
 }
 
 export type Invalid = { status: number; body: { success: false; error: string; msg: string; ask_id?: number } };
@@ -146,8 +148,8 @@ export function validateCreate(askId: number, body: unknown): CreateRequest | In
   const b = body as Record<string, unknown>;
   const image = b.image;
   if (typeof image !== "string" || image.trim() === "") {
-    if (!b.template_hash_id) return invalid(askId, "Invalid args: 'image' is required unless template_hash_id is given");
-    return invalid(askId, "Invalid args: templates are not emulated; send 'image'");
+    // A known template_hash_id has supplied the image before this point (emulator/templates.ts withTemplate).
+    return invalid(askId, b.template_hash_id ? "Template not found" : "Invalid args: 'image' is required unless template_hash_id is given");
   }
   if (image.length > 1024) return invalid(askId, "Invalid args: image must be at most 1024 characters");
 

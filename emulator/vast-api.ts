@@ -13,6 +13,7 @@ import { ListError, listV1, toWire } from "./wire.ts";
 import { requestLogs as logsRequested } from "./logs.ts";
 import { listed, lostAnswer } from "./lagFaults.ts";
 import { readLog } from "./runtime.ts";
+import { withTemplate, type Templates } from "./templates.ts";
 
 export interface Ctx {
   settings: Settings;
@@ -22,6 +23,8 @@ export interface Ctx {
   faults: Faults;
   limiter: RateLimiter;
   log: RequestLog;
+  /** Vast templates, per account key (templates.ts): instance create and worker groups read them. */
+  templates: Templates;
   url: () => string;
   verbose: boolean;
 }
@@ -76,8 +79,12 @@ function instanceId(c: Call): number | null {
 function create(c: Call): Reply {
   if (!/^\d+$/.test(c.params.id)) return fail(400, "invalid_args", "error 400/3467: Invalid args: 'id' is required and must be a valid offer ID");
   const askId = Number(c.params.id);
-  const req = validateCreate(askId, c.body);
+  // template_hash_id: the template's launch, the request's fields laid over it (templates.ts).
+  const applied = withTemplate(c.ctx.templates, c.key, c.body);
+  if ("error" in applied) return fail(400, "invalid_args", `error 400/3467: ${applied.error}`, { ask_id: askId });
+  const req = validateCreate(askId, applied.body);
   if ("status" in req) return json(req.status, req.body);
+  if (applied.template) req.template = { id: applied.template.id, hash_id: applied.template.hash_id, name: applied.template.name };
   const { market, faults, instances } = c.ctx;
   const known = market.all().find((o) => o.id === askId);
   const offer = market.available(askId);
@@ -175,6 +182,10 @@ const ROUTES: Route[] = [
   { method: "GET", pattern: "/api/v1/instances", auth: true, handler: list },
   { method: "PUT", pattern: "/api/v0/instances/request_logs/:id", auth: true, handler: requestLogs },
   { method: "GET", pattern: "/api/v0/users/current", auth: true, handler: user },
+  { method: "POST", pattern: "/api/v0/template", auth: true, handler: (c) => c.ctx.templates.create(c.key, c.body) },
+  { method: "GET", pattern: "/api/v0/template", auth: true, handler: (c) => c.ctx.templates.search(c.key, c.url) },
+  { method: "DELETE", pattern: "/api/v0/template", auth: true, handler: (c) => c.ctx.templates.remove(c.key, c.body) },
+  { method: "PUT", pattern: "/api/v1/template", auth: true, handler: (c) => c.ctx.templates.update(c.key, c.body) },
 ];
 
 function apiKey(req: IncomingMessage, url: URL): string | null {

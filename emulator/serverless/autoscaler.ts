@@ -9,7 +9,6 @@ import { json, type Reply } from "../http.ts";
 import type { Rec } from "../instances.ts";
 import { validateCreate } from "../validate.ts";
 import type { Ctx } from "../vast-api.ts";
-import { createBodyFromLaunchArgs } from "./launchArgs.ts";
 import type { EndpointRec, ServerlessState, WorkerRec } from "./state.ts";
 
 export interface ScalerTimings {
@@ -236,14 +235,14 @@ export class Autoscaler {
   private recruit(ep: EndpointRec): void {
     const group = this.state.groupsOf(ep.id)[0];
     if (!group) return;
-    const launch = createBodyFromLaunchArgs(group.launch_args);
-    if ("error" in launch) return this.state.log("group", group.id, `cannot launch: ${launch.error}`);
     const taken = new Set(this.state.workersOf(ep.id).map((w) => this.instance(w)?.offer.machine_id));
     const query = { ...group.query, order: [["dph_total", "asc"]], type: "on-demand" } as unknown as OfferQuery;
     const offer = this.ctx.market.search(query).find((o) => !taken.has(o.machine_id) && this.ctx.market.available(o.id));
     if (!offer) return this.state.log("group", group.id, "no offer matches search_params");
-    const req = validateCreate(offer.id, launch.body);
+    // The group's one launch (its template and/or launch_args, groupLaunch.ts): every worker boots the same way.
+    const req = validateCreate(offer.id, group.launch);
     if ("status" in req) return this.state.log("group", group.id, `cannot launch: ${req.body.msg}`);
+    req.template = group.templateRef;
     this.ctx.market.take(offer.id);
     const rec = this.ctx.instances.create(this.state.owners.get(ep.id) ?? "", offer, req, [], false);
     const mtoken = randomBytes(16).toString("hex");

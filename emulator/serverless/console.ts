@@ -4,10 +4,14 @@
 import { json, type Reply } from "../http.ts";
 import { ENDPOINT_DEFAULTS, type EndpointRec, type ServerlessState, type WorkerGroupRec } from "./state.ts";
 import { parseSearchParams } from "./vastaiCode.ts";
-import { createBodyFromLaunchArgs } from "./launchArgs.ts";
+import type { Templates } from "../templates.ts";
+import { mergeFilters } from "../templateLaunch.ts";
+import { groupLaunch } from "./groupLaunch.ts";
 
 export interface ConsoleOps {
   state: ServerlessState;
+  /** The account's templates (a group may name one: template_hash / template_id). */
+  templates: Templates;
   /** Destroys a worker group's workers (their instances); resolves with their ids. */
   releaseWorkers(filter: (w: { endpointId: number; wgId: number }) => boolean): number[];
 }
@@ -75,15 +79,13 @@ export function deleteEndpoint(ops: ConsoleOps, id: number): Reply {
   return json(200, { success: true, deleted_workers: deleted, failed_workers: [], msg: `Deleted endpoint ${id}` });
 }
 
-function groupFrom(ops: ConsoleOps, b: Record<string, unknown>, id: number, createdAt: number): WorkerGroupRec | string {
+function groupFrom(ops: ConsoleOps, owner: string, b: Record<string, unknown>, id: number, createdAt: number): WorkerGroupRec | string {
   const { state } = ops;
   const byId = typeof b.endpoint_id === "number" ? state.endpoints.get(b.endpoint_id) : undefined;
   const ep = byId ?? (typeof b.endpoint_name === "string" ? state.endpointByName(b.endpoint_name) : undefined);
   if (!ep) return "Please assign your workergroup to a valid endpoint identifier";
-  if (b.template_hash || b.template_id) return "templates are not emulated: send launch_args";
-  if (typeof b.launch_args !== "string" || !b.launch_args.trim()) return "launch_args (or a template) is required";
-  const launch = createBodyFromLaunchArgs(b.launch_args);
-  if ("error" in launch) return `launch_args: ${launch.error}`;
+  const launch = groupLaunch(ops.templates, owner, b);
+  if (typeof launch === "string") return launch;
   const sp = b.search_params;
   let query: Record<string, unknown>;
   if (sp && typeof sp === "object" && !Array.isArray(sp)) query = sp as Record<string, unknown>;
@@ -91,17 +93,20 @@ function groupFrom(ops: ConsoleOps, b: Record<string, unknown>, id: number, crea
     const parsed = parseSearchParams(sp);
     if ("error" in parsed) return `search_params: ${parsed.error}`;
     query = parsed.query;
-  } else return "search_params is required";
+  } else if (launch.template) query = {}; // the CLI help: with a template, search_params "are automatically inferred from the template"
+  else return "search_params is required";
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
   return {
-    id, endpoint_id: ep.id, endpoint_name: ep.endpoint_name, template_hash: null, template_id: null,
-    search_params: typeof sp === "string" ? sp : JSON.stringify(sp), query, launch_args: b.launch_args,
+    id, endpoint_id: ep.id, endpoint_name: ep.endpoint_name, template_hash: launch.template?.hash_id ?? null, template_id: launch.template?.id ?? null,
+    search_params: typeof sp === "string" ? sp : sp === undefined || sp === null ? "" : JSON.stringify(sp), query: mergeFilters(launch.filters, query),
+    launch_args: typeof b.launch_args === "string" ? b.launch_args : null, launch: launch.body,
+    templateRef: launch.template ? { id: launch.template.id, hash_id: launch.template.hash_id, name: launch.template.name } : null,
     gpu_ram: num(b.gpu_ram), cold_workers: num(b.cold_workers), max_workers: num(b.max_workers), created_at: createdAt,
   };
 }
 
-export function createGroup(ops: ConsoleOps, body: unknown): Reply {
-  const rec = groupFrom(ops, (body ?? {}) as Record<string, unknown>, ops.state.nextGroup, Date.now() / 1000);
+export function createGroup(ops: ConsoleOps, body: unknown, owner: string): Reply {
+  const rec = groupFrom(ops, owner, (body ?? {}) as Record<string, unknown>, ops.state.nextGroup, Date.now() / 1000);
   if (typeof rec === "string") return bad(rec);
   ops.state.nextGroup++;
   ops.state.groups.set(rec.id, rec);
@@ -111,15 +116,15 @@ export function createGroup(ops: ConsoleOps, body: unknown): Reply {
 
 /** Rows as Vast lists them: the record plus the endpoint's key (OpenAPI show_autogroup lists api_key). */
 export function listGroups(ops: ConsoleOps): Reply {
-  const rows = [...ops.state.groups.values()].map(({ query: _q, ...g }) => ({ ...g, search_query: g.search_params, api_key: ops.state.endpoints.get(g.endpoint_id)?.api_key ?? null, user_id: 1 }));
+  const rows = [...ops.state.groups.values()].map(({ query: _q, launch: _l, templateRef: _t, ...g }) => ({ ...g, search_query: g.search_params, api_key: ops.state.endpoints.get(g.endpoint_id)?.api_key ?? null, user_id: 1 }));
   return json(200, { success: true, results: rows });
 }
 
-export function updateGroup(ops: ConsoleOps, id: number, body: unknown): Reply {
+export function updateGroup(ops: ConsoleOps, id: number, body: unknown, owner: string): Reply {
   const old = ops.state.groups.get(id);
   if (!old) return bad("No workergroup by that id is available.", 404, "no_such_workergroup");
   const b = (body ?? {}) as Record<string, unknown>;
-  const rec = groupFrom(ops, { endpoint_id: old.endpoint_id, ...b }, id, old.created_at);
+  const rec = groupFrom(ops, owner, { endpoint_id: old.endpoint_id, ...b }, id, old.created_at);
   if (typeof rec === "string") return bad(rec);
   if (rec.endpoint_id !== old.endpoint_id) return bad("a workergroup cannot move to another endpoint");
   ops.state.groups.set(id, rec);

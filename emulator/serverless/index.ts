@@ -52,7 +52,7 @@ export function createServerless(ctx: Ctx, workDir: string, python: string, timi
     },
     sign: (csr, ip) => (ca ??= createAuthority(join(workDir, "serverless-ca"))).sign(csr, ip),
   };
-  const ops: c.ConsoleOps = { state, releaseWorkers: (f) => autoscaler.release(f, "deleted with its group") };
+  const ops: c.ConsoleOps = { state, templates: ctx.templates, releaseWorkers: (f) => autoscaler.release(f, "deleted with its group") };
   ctx.instances.containerHook = (rec, argv, env) =>
     isolate({ dir: rec.dir, python, argv, env, hostPorts: rec.hostPorts, emulatorPort: Number(new URL(ctx.url()).port) });
 
@@ -74,8 +74,8 @@ export function createServerless(ctx: Ctx, workDir: string, python: string, timi
     { method: "DELETE", pattern: "/api/v0/endptjobs/:id", auth: "account", run: (a) => c.deleteEndpoint(ops, a.id) },
     ...["workergroups", "autojobs"].flatMap((p): Route[] => [
       { method: "GET", pattern: `/api/v0/${p}`, auth: "account", run: () => c.listGroups(ops) },
-      { method: "POST", pattern: `/api/v0/${p}`, auth: "account", run: (a) => c.createGroup(ops, a.body) },
-      { method: "PUT", pattern: `/api/v0/${p}/:id`, auth: "account", run: (a) => c.updateGroup(ops, a.id, a.body) },
+      { method: "POST", pattern: `/api/v0/${p}`, auth: "account", run: (a) => c.createGroup(ops, a.body, a.key ?? "") },
+      { method: "PUT", pattern: `/api/v0/${p}/:id`, auth: "account", run: (a) => c.updateGroup(ops, a.id, a.body, a.key ?? "") },
       { method: "DELETE", pattern: `/api/v0/${p}/:id`, auth: "account", run: (a) => c.deleteGroup(ops, a.id) },
     ]),
     { method: "GET", pattern: ROOT_CERT_PATH, auth: "none", run: () => text(200, authority.certPem, "application/x-x509-ca-cert") },

@@ -42,8 +42,11 @@ function shellSplit(s: string): string[] {
 
 const VALUED = new Set(["--image", "--env", "--disk", "--onstart-cmd", "--entrypoint", "--label", "--login", "--onstart"]);
 
-/** launch_args → a create-instance body (as `vastai create instance` builds it), or an error. */
-export function createBodyFromLaunchArgs(launchArgs: string): { body: Record<string, unknown> } | { error: string } {
+/**
+ * launch_args → only the create-instance fields its flags set (as `vastai create instance` would send
+ * them): laid over a template's launch (../templateLaunch.ts), or completed by createBodyFromLaunchArgs.
+ */
+export function readLaunchArgs(launchArgs: string): { fields: Record<string, unknown> } | { error: string } {
   let words: string[];
   try {
     words = shellSplit(launchArgs);
@@ -65,19 +68,25 @@ export function createBodyFromLaunchArgs(launchArgs: string): { body: Record<str
     } else if (w === "--ssh" || w === "--jupyter" || w === "--direct") flags.add(w);
     else return { error: `unrecognized launch argument ${JSON.stringify(w)}` };
   }
-  if (!v["--image"]) return { error: "launch_args has no --image" };
-  const runtype = args !== undefined || v["--entrypoint"] ? "args" : flags.has("--jupyter") ? "jupyter" : "ssh";
-  const direct = flags.has("--direct") ? "_direc" : "";
-  return {
-    body: {
-      client_id: "me",
-      image: v["--image"],
-      env: v["--env"] ?? "",
-      disk: v["--disk"] !== undefined ? Number(v["--disk"]) : 10,
-      label: v["--label"] ?? null,
-      onstart: v["--entrypoint"] ?? v["--onstart-cmd"] ?? null,
-      runtype: runtype === "args" ? "args" : `${runtype}${direct}`,
-      args: args && args.length ? args : null,
-    },
-  };
+  const fields: Record<string, unknown> = {};
+  if (v["--image"] !== undefined) fields.image = v["--image"];
+  if (v["--env"] !== undefined) fields.env = v["--env"];
+  if (v["--disk"] !== undefined) fields.disk = Number(v["--disk"]);
+  if (v["--label"] !== undefined) fields.label = v["--label"];
+  const onstart = v["--entrypoint"] ?? v["--onstart-cmd"];
+  if (onstart !== undefined) fields.onstart = onstart;
+  if (args !== undefined || v["--entrypoint"] || flags.size) {
+    const runtype = args !== undefined || v["--entrypoint"] ? "args" : flags.has("--jupyter") ? "jupyter" : "ssh";
+    fields.runtype = runtype === "args" ? "args" : `${runtype}${flags.has("--direct") ? "_direc" : ""}`;
+  }
+  if (args !== undefined) fields.args = args.length ? args : null;
+  return { fields };
+}
+
+/** launch_args → a whole create-instance body (as `vastai create instance` builds it, its defaults included), or an error. */
+export function createBodyFromLaunchArgs(launchArgs: string): { body: Record<string, unknown> } | { error: string } {
+  const read = readLaunchArgs(launchArgs);
+  if ("error" in read) return read;
+  if (!read.fields.image) return { error: "launch_args has no --image" };
+  return { body: { client_id: "me", env: "", disk: 10, label: null, onstart: null, runtype: "ssh", args: null, ...read.fields } };
 }

@@ -22,7 +22,11 @@ export interface WorkerGroupRec {
   search_params: string;
   /** The offer query the search_params string means (vastai's own parser). */
   query: Record<string, unknown>;
-  launch_args: string;
+  launch_args: string | null;
+  /** The create-instance body every worker is rented with: the template's launch, launch_args over it (groupLaunch.ts). */
+  launch: Record<string, unknown>;
+  /** The template the launch came from, shown on each worker instance (template_id/hash_id/name). */
+  templateRef: { id: number; hash_id: string; name: string } | null;
   gpu_ram: number | null;
   cold_workers: number | null;
   max_workers: number | null;
