@@ -137,11 +137,11 @@ echo "== the guide's example through the failover client (Cohere's rerank reques
 rerank
 if [ "$replicas" -gt 1 ]; then
   first="$(node -e 'console.log(JSON.parse(process.argv[1]).replicas[0].instanceId)' "$out")"
-  echo "== replica 0 (instance $first) loses its host: the emulator's offline fault; the client fails over"
+  echo "== replica 0 (instance $first) loses its host: the emulator's offline fault; the client, asked to try replica 0 first (ordered), fails over"
   curl -fsS -X POST -H "authorization: Bearer $VAST_API_KEY" -H 'content-type: application/json' \
     -d "{\"kind\":\"offline_after_running\",\"instanceId\":$first}" "$VAST_API_URL/_emulator/faults" >/dev/null || echo "   (could not inject the fault)"
   sleep 1
-  rerank
+  RERANKER_STRATEGY=ordered rerank
   echo "== pulumi refresh reports it; the next pulumi up replaces it while the others serve (vast-reranker:replaceOrder)"
 fi
 stage=done
