@@ -69,92 +69,93 @@ func (a *adapter) callCounts() []string {
 
 func (a *adapter) Handshake(ctx context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
-	a.count("host", "Handshake")
-	return a.host.Handshake(ctx, req)
+	return forward(a, "Handshake", a.host.Handshake, ctx, req)
 }
 
 func (a *adapter) GetRequiredPlugins(ctx context.Context, req *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	a.count("host", "GetRequiredPlugins")
-	return a.host.GetRequiredPlugins(ctx, req)
+	return forward(a, "GetRequiredPlugins", a.host.GetRequiredPlugins, ctx, req)
 }
 
 func (a *adapter) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	a.count("host", "GetRequiredPackages")
-	return a.host.GetRequiredPackages(ctx, req)
+	return forward(a, "GetRequiredPackages", a.host.GetRequiredPackages, ctx, req)
 }
 
 func (a *adapter) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	a.count("host", "Run")
-	return a.host.Run(ctx, req)
+	return forward(a, "Run", a.host.Run, ctx, req)
 }
 
 func (a *adapter) GetPluginInfo(ctx context.Context, req *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	a.count("host", "GetPluginInfo")
-	return a.host.GetPluginInfo(ctx, req)
+	return forward(a, "GetPluginInfo", a.host.GetPluginInfo, ctx, req)
 }
 
 func (a *adapter) InstallDependencies(req *pulumirpc.InstallDependenciesRequest,
 	server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
 	a.count("host", "InstallDependencies")
-	stream, err := a.host.InstallDependencies(server.Context(), req)
-	if err != nil {
-		return err
-	}
-	return relay(stream.Recv, server.Send)
+	return forwardStream(a.host.InstallDependencies, server, req)
 }
 
 func (a *adapter) RuntimeOptionsPrompts(ctx context.Context, req *pulumirpc.RuntimeOptionsRequest,
 ) (*pulumirpc.RuntimeOptionsResponse, error) {
-	a.count("host", "RuntimeOptionsPrompts")
-	return a.host.RuntimeOptionsPrompts(ctx, req)
+	return forward(a, "RuntimeOptionsPrompts", a.host.RuntimeOptionsPrompts, ctx, req)
 }
 
-func (a *adapter) Template(ctx context.Context, req *pulumirpc.TemplateRequest) (*pulumirpc.TemplateResponse, error) {
-	a.count("host", "Template")
-	return a.host.Template(ctx, req)
+func (a *adapter) Template(ctx context.Context, req *pulumirpc.TemplateRequest,
+) (*pulumirpc.TemplateResponse, error) {
+	return forward(a, "Template", a.host.Template, ctx, req)
 }
 
 func (a *adapter) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	a.count("host", "About")
-	return a.host.About(ctx, req)
+	return forward(a, "About", a.host.About, ctx, req)
 }
 
 func (a *adapter) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	a.count("host", "GetProgramDependencies")
-	return a.host.GetProgramDependencies(ctx, req)
+	return forward(a, "GetProgramDependencies", a.host.GetProgramDependencies, ctx, req)
 }
 
 func (a *adapter) RunPlugin(req *pulumirpc.RunPluginRequest,
 	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
 ) error {
 	a.count("host", "RunPlugin")
-	stream, err := a.host.RunPlugin(server.Context(), req)
-	if err != nil {
-		return err
-	}
-	return relay(stream.Recv, server.Send)
+	return forwardStream(a.host.RunPlugin, server, req)
 }
 
 // GenerateProgram (`pulumi convert`) and Link (provider and policy-pack tests) are forwarded too:
 // the tests that need them also need RunPlugin, which our host does not implement either.
 func (a *adapter) GenerateProgram(ctx context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
-	a.count("host", "GenerateProgram")
-	return a.host.GenerateProgram(ctx, req)
+	return forward(a, "GenerateProgram", a.host.GenerateProgram, ctx, req)
 }
 
 func (a *adapter) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
-	a.count("host", "Link")
-	return a.host.Link(ctx, req)
+	return forward(a, "Link", a.host.Link, ctx, req)
 }
 
 func (a *adapter) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
-	a.count("host", "Cancel")
-	return a.host.Cancel(ctx, req)
+	return forward(a, "Cancel", a.host.Cancel, ctx, req)
+}
+
+// forward counts a unary call and passes it to our host unchanged.
+func forward[Req, Resp any](a *adapter, method string,
+	call func(context.Context, Req, ...grpc.CallOption) (Resp, error), ctx context.Context, req Req,
+) (Resp, error) {
+	a.count("host", method)
+	return call(ctx, req)
+}
+
+// forwardStream passes a server-streaming call to our host and relays its messages back.
+func forwardStream[Req, Resp any](
+	call func(context.Context, Req, ...grpc.CallOption) (grpc.ServerStreamingClient[Resp], error),
+	server grpc.ServerStreamingServer[Resp], req Req,
+) error {
+	stream, err := call(server.Context(), req)
+	if err != nil {
+		return err
+	}
+	return relay(stream.Recv, server.Send)
 }
 
 func relay[T any](recv func() (*T, error), send func(*T) error) error {
