@@ -61,6 +61,13 @@ function fieldsFrom(b: Record<string, unknown>): Omit<TemplateRec, "id" | "hash_
   };
 }
 
+/** What an instance shows of the template it was launched from (template_id / template_hash_id / template_name). */
+export type TemplateRef = { id: number; hash_id: string; name: string };
+
+export function templateRef(t: TemplateRec | null): TemplateRef | null {
+  return t ? { id: t.id, hash_id: t.hash_id, name: t.name } : null;
+}
+
 export class Templates {
   private recs = new Map<number, TemplateRec>();
   private owners = new Map<number, string>();

@@ -1,6 +1,7 @@
 // Create-instance validation (docs/vast-api.md §3.1, §3.2, §8.12) and Vast's env-string rules.
 // Error codes/messages: `invalid_args`/`invalid_price` and the "error <http>/<num>: ..." format are
 // documented; the numbers other than 3467/3603 are the emulator's own (marked in the README).
+import type { TemplateRef } from "./templates.ts";
 
 const RUNTYPE_TOKENS = new Set([
   "ssh", "jupyter", "args", "ssh_proxy", "ssh_direct", "ssh_direc", "jupyter_proxy", "jupyter_direct", "jupyter_direc",
@@ -17,7 +18,7 @@ export interface CreateRequest {
   args: string[];
   targetState: "running" | "stopped";
   /** The template the launch came from (`template_hash_id`, emulator/templates.ts), shown on the instance. */
-  template?: { id: number; hash_id: string; name: string } | null;
+  template?: TemplateRef | null;
 }
 
 export type Invalid = { status: number; body: { success: false; error: string; msg: string; ask_id?: number } };

@@ -13,7 +13,7 @@ import { ListError, listV1, toWire } from "./wire.ts";
 import { requestLogs as logsRequested } from "./logs.ts";
 import { listed, lostAnswer } from "./lagFaults.ts";
 import { readLog } from "./runtime.ts";
-import { withTemplate, type Templates } from "./templates.ts";
+import { templateRef, withTemplate, type Templates } from "./templates.ts";
 
 export interface Ctx {
   settings: Settings;
@@ -84,7 +84,7 @@ function create(c: Call): Reply {
   if ("error" in applied) return fail(400, "invalid_args", `error 400/3467: ${applied.error}`, { ask_id: askId });
   const req = validateCreate(askId, applied.body);
   if ("status" in req) return json(req.status, req.body);
-  if (applied.template) req.template = { id: applied.template.id, hash_id: applied.template.hash_id, name: applied.template.name };
+  req.template = templateRef(applied.template);
   const { market, faults, instances } = c.ctx;
   const known = market.all().find((o) => o.id === askId);
   const offer = market.available(askId);

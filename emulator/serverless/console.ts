@@ -4,7 +4,7 @@
 import { json, type Reply } from "../http.ts";
 import { ENDPOINT_DEFAULTS, type EndpointRec, type ServerlessState, type WorkerGroupRec } from "./state.ts";
 import { parseSearchParams } from "./vastaiCode.ts";
-import type { Templates } from "../templates.ts";
+import { templateRef, type Templates } from "../templates.ts";
 import { mergeFilters } from "../templateLaunch.ts";
 import { groupLaunch } from "./groupLaunch.ts";
 
@@ -100,7 +100,7 @@ function groupFrom(ops: ConsoleOps, owner: string, b: Record<string, unknown>, i
     id, endpoint_id: ep.id, endpoint_name: ep.endpoint_name, template_hash: launch.template?.hash_id ?? null, template_id: launch.template?.id ?? null,
     search_params: typeof sp === "string" ? sp : sp === undefined || sp === null ? "" : JSON.stringify(sp), query: mergeFilters(launch.filters, query),
     launch_args: typeof b.launch_args === "string" ? b.launch_args : null, launch: launch.body,
-    templateRef: launch.template ? { id: launch.template.id, hash_id: launch.template.hash_id, name: launch.template.name } : null,
+    templateRef: templateRef(launch.template),
     gpu_ram: num(b.gpu_ram), cold_workers: num(b.cold_workers), max_workers: num(b.max_workers), created_at: createdAt,
   };
 }

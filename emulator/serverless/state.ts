@@ -2,6 +2,7 @@
 // PyPI vastai's requests and docs/vast-api.md ("Vast Serverless"); the autoscaler is ./autoscaler.ts.
 import { randomBytes } from "node:crypto";
 import type { EndpointGroupKnobs } from "../../components/vast/api/types.ts";
+import type { TemplateRef } from "../templates.ts";
 
 export interface EndpointRec extends EndpointGroupKnobs {
   id: number;
@@ -26,7 +27,7 @@ export interface WorkerGroupRec {
   /** The create-instance body every worker is rented with: the template's launch, launch_args over it (groupLaunch.ts). */
   launch: Record<string, unknown>;
   /** The template the launch came from, shown on each worker instance (template_id/hash_id/name). */
-  templateRef: { id: number; hash_id: string; name: string } | null;
+  templateRef: TemplateRef | null;
   gpu_ram: number | null;
   cold_workers: number | null;
   max_workers: number | null;
